@@ -1,0 +1,220 @@
+"""`python -m octopia`: talk to Octopia (or the local sandbox) from a terminal."""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+from . import bundle, wire
+from .client import OctopiaClient
+from .errors import OctopiaError
+
+ENV = {
+    "client_id": "OCTOPIA_CLIENT_ID",
+    "client_secret": "OCTOPIA_CLIENT_SECRET",
+    "seller_id": "OCTOPIA_SELLER_ID",
+    "api_url": "OCTOPIA_API_URL",
+    "auth_url": "OCTOPIA_AUTH_URL",
+}
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="python -m octopia",
+        description="Upload Cdiscount invoices to Octopia and follow their imports.",
+    )
+    for name, var in ENV.items():
+        parser.add_argument(f"--{name.replace('_', '-')}", dest=name, help=f"default: ${var}")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print import reports as JSON with Octopia's field names",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=300.0, help="seconds --wait may poll (default 300)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_sandbox(sub)
+    sub.add_parser("demo", help="run the whole flow against an embedded sandbox")
+    up = sub.add_parser("upload", help="upload the invoice of one order")
+    up.add_argument("order_id")
+    up.add_argument("file")
+    up.add_argument("--wait", action="store_true", help="poll until the import is final")
+    bulk = sub.add_parser("bulk", help="upload <orderId>.pdf|.xml files (or one ZIP)")
+    bulk.add_argument("files", nargs="+")
+    bulk.add_argument("--wait", action="store_true")
+    bulk.add_argument("--max-files", type=int, default=wire.MAX_FILES_PER_ZIP)
+    bulk.add_argument("--max-bytes", type=int, default=wire.MAX_REQUEST_BYTES)
+    status = sub.add_parser("status", help="show one import")
+    status.add_argument("import_id")
+    status.add_argument("--wait", action="store_true")
+    imports = sub.add_parser("imports", help="list imports, newest first")
+    imports.add_argument("--page", type=int, default=1)
+    imports.add_argument("--page-size", type=int, default=20)
+    imports.add_argument("--order", help="only imports holding this order id")
+    return parser
+
+
+def _add_sandbox(sub):
+    sandbox = sub.add_parser("sandbox", help="serve the local Octopia sandbox")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8765)
+    sandbox.add_argument(
+        "--running-polls", type=int, default=1, help="reads an import stays Running (default 1)"
+    )
+
+
+def make_client(args):
+    values = {name: getattr(args, name) or os.environ.get(var) for name, var in ENV.items()}
+    missing = [
+        f"--{n.replace('_', '-')} / ${ENV[n]}"
+        for n in ("client_id", "client_secret", "seller_id")
+        if not values[n]
+    ]
+    if missing:
+        raise OctopiaError("Missing settings: " + ", ".join(missing))
+    values["api_url"] = values["api_url"] or wire.DEFAULT_API_URL
+    values["auth_url"] = values["auth_url"] or wire.DEFAULT_AUTH_URL
+    return OctopiaClient(**values)
+
+
+# --- output -----------------------------------------------------------------------
+def format_table(rows, headers):
+    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows, strict=True)]
+    lines = ["  ".join(str(h).ljust(w) for h, w in zip(headers, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)) for row in rows]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def format_report(report):
+    head = f"Import {report.import_id}: {report.status or '?'}"
+    if not report.files:
+        return head + " (no file results yet)"
+    rows = [
+        (f.order_id, f.file_name, f.status, f.integration_status, f.error_text)
+        for f in report.files
+    ]
+    return head + "\n" + format_table(rows, ("order", "file", "status", "step", "error"))
+
+
+def emit(reports, as_json, out=None):
+    out = out or sys.stdout
+    if as_json:
+        data = [wire.report_to_wire(r) for r in reports]
+        out.write(json.dumps(data[0] if len(data) == 1 else data, indent=2) + "\n")
+    else:
+        out.write("\n\n".join(format_report(r) for r in reports) + "\n")
+
+
+def progress(report, stream=None):
+    stream = stream or sys.stderr
+    done = sum(1 for f in report.files if f.status != wire.STATUS_RUNNING)
+    text = (
+        f"waiting for import {report.import_id}: {report.status} "
+        f"({done}/{len(report.files)} files processed)"
+    )
+    end = "\r" if stream.isatty() else "\n"
+    stream.write(text + end)
+    stream.flush()
+
+
+def wait_all(client, reports, timeout):
+    return [
+        client.wait_for_import(r.import_id, timeout=timeout, on_progress=progress) for r in reports
+    ]
+
+
+# --- commands -----------------------------------------------------------------------
+def cmd_upload(args):
+    client = make_client(args)
+    file = bundle.make_file(args.order_id, path=args.file)
+    reports = [client.upload_order_invoice(args.order_id, file)]
+    return wait_all(client, reports, args.timeout) if args.wait else reports
+
+
+def cmd_bulk(args):
+    client = make_client(args)
+    if len(args.files) == 1 and args.files[0].lower().endswith(wire.EXT_ZIP):
+        reports = [client.upload_bulk([args.files[0]])]
+    else:
+        files = bundle.files_from_paths(args.files)
+        reports = [
+            client.upload_bulk([path])
+            for path, _orders in bundle.iter_zips(files, args.max_files, args.max_bytes)
+        ]
+    return wait_all(client, reports, args.timeout) if args.wait else reports
+
+
+def cmd_status(args):
+    client = make_client(args)
+    if args.wait:
+        return wait_all(client, [client.get_import(args.import_id)], args.timeout)
+    return [client.get_import(args.import_id)]
+
+
+def cmd_imports(args):
+    reports, total = make_client(args).list_imports(args.page, args.page_size, args.order)
+    if not args.json:
+        rows = [(r.import_id, r.status, len(r.files), r.created_at) for r in reports]
+        print(format_table(rows, ("import", "status", "files", "created")))
+        print(f"{len(reports)} of {total} imports")
+        return None
+    return reports
+
+
+def cmd_sandbox(args):
+    from .sandbox import SandboxServer  # noqa: PLC0415 (only this command serves)
+
+    server = SandboxServer(host=args.host, port=args.port, running_polls=args.running_polls)
+    server.start()
+    demo = server.seed_demo()
+    print(f"Octopia sandbox on {server.api_url}")
+    print(f"  export OCTOPIA_API_URL={server.api_url}")
+    print(f"  export OCTOPIA_AUTH_URL={server.auth_url}")
+    print(
+        f"  export OCTOPIA_CLIENT_ID={demo['client_id']} "
+        f"OCTOPIA_CLIENT_SECRET={demo['client_secret']} "
+        f"OCTOPIA_SELLER_ID={demo['seller_id']}"
+    )
+    print("  known orders: " + ", ".join(demo["orders"]))
+    print("Ctrl-C to stop.", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        server.stop()
+
+
+def cmd_demo(args):
+    from .demo import run_demo  # noqa: PLC0415 (demo imports this module)
+
+    return run_demo(as_json=args.json)
+
+
+COMMANDS = {
+    "upload": cmd_upload,
+    "bulk": cmd_bulk,
+    "status": cmd_status,
+    "imports": cmd_imports,
+    "sandbox": cmd_sandbox,
+    "demo": cmd_demo,
+}
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        result = COMMANDS[args.command](args)
+    except OctopiaError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"error: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
+        return 1
+    if isinstance(result, int):
+        return result
+    if result:
+        emit(result, args.json)
+    return 0

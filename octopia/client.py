@@ -1,0 +1,356 @@
+"""Octopia invoice API client: plain values in, ImportReport or a typed error out."""
+
+import email.utils
+import io
+import logging
+import os
+import random
+import time
+
+import requests
+
+from . import wire
+from .auth import TokenProvider
+from .errors import (
+    AuthenticationError,
+    ConfigurationError,
+    ForbiddenError,
+    NotFoundError,
+    OutcomeUnknownError,
+    RateLimitedError,
+    RejectedError,
+    ResponseFormatError,
+    UnavailableError,
+)
+
+_logger = logging.getLogger(__name__)
+
+# Exception classes (urllib3's, seen through requests) that prove the request never left.
+_NOT_SENT_MARKERS = ("ConnectTimeoutError", "NewConnectionError", "ConnectionRefusedError")
+
+
+def parse_retry_after(value, now=None):
+    """Retry-After in seconds (delta-seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment is None:
+        return None
+    now = time.time() if now is None else now
+    return max(0.0, moment.timestamp() - now)
+
+
+def _never_sent(exc):
+    """True when a transport error happened before the request reached the server."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    seen, todo = set(), [exc]
+    while todo:
+        item = todo.pop()
+        if id(item) in seen or item is None:
+            continue
+        seen.add(id(item))
+        if any(cls.__name__ in _NOT_SENT_MARKERS for cls in type(item).__mro__):
+            return True
+        todo.extend(a for a in getattr(item, "args", ()) if isinstance(a, BaseException))
+        todo.extend([getattr(item, "reason", None), item.__cause__, item.__context__])
+    return False
+
+
+class _Part:
+    """One multipart file: a name, a MIME type and a way to (re)open its bytes."""
+
+    def __init__(self, name, opener, mime):
+        self.name, self.opener, self.mime = name, opener, mime
+
+    @classmethod
+    def of(cls, item):
+        if hasattr(item, "file_name") and hasattr(item, "open"):  # bundle.InvoiceFile
+            return cls(item.file_name, item.open, item.mime)
+        if isinstance(item, (str, os.PathLike)):
+            path = os.fspath(item)
+            name = os.path.basename(path)
+            return cls(name, lambda: open(path, "rb"), _mime(name))
+        name, data = item
+        return cls(name, lambda: io.BytesIO(data), _mime(name))
+
+
+def _mime(name):
+    return wire.MIME_BY_EXT.get(os.path.splitext(name)[1].lower(), "application/octet-stream")
+
+
+class OctopiaClient:
+    """The four invoice endpoints, with retries that never upload twice.
+
+    GETs are retried on 429/5xx and transport errors. A POST is re-sent only when it
+    certainly was not accepted (refused connection, 429, 503, 401 before a token refresh);
+    a POST whose answer was lost raises OutcomeUnknownError so that the caller reconciles.
+    """
+
+    def __init__(
+        self,
+        *,
+        seller_id,
+        client_id,
+        client_secret,
+        api_url=wire.DEFAULT_API_URL,
+        auth_url=wire.DEFAULT_AUTH_URL,
+        timeout=wire.DEFAULT_TIMEOUT,
+        max_retries=wire.MAX_RETRIES,
+        max_total_wait=wire.MAX_TOTAL_WAIT,
+        session=None,
+        sleep=time.sleep,
+    ):
+        if not seller_id:
+            raise ConfigurationError("The Octopia seller id is missing.")
+        if not api_url:
+            raise ConfigurationError("The Octopia API URL is missing.")
+        self.seller_id = str(seller_id)
+        self.api_url = api_url.rstrip("/")
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.max_total_wait = max_total_wait
+        self.session = session or requests.Session()
+        self.auth = TokenProvider(
+            auth_url, client_id, client_secret, session=self.session, timeout=timeout
+        )
+        self._sleep = sleep
+
+    def __repr__(self):
+        return f"<OctopiaClient {self.api_url} seller={self.seller_id!r}>"
+
+    # --- public calls -------------------------------------------------------------
+    def check_connection(self):
+        """Fetch a token and read one page of imports: proves credentials and SellerId."""
+        self.auth.token()
+        self.list_imports(page_size=1)
+        return True
+
+    def upload_order_invoice(self, order_id, file):
+        """Upload the invoice of one order. `file`: an InvoiceFile, a path or (name, bytes)."""
+        part = _Part.of(file)
+        return self._post_files(wire.order_invoice_path(order_id), [(wire.FIELD_SINGLE_FILE, part)])
+
+    def upload_bulk(self, files):
+        """Upload several files (named `<orderId>.pdf|.xml`) or ZIPs as one import."""
+        parts = [(wire.FIELD_BULK_FILES, _Part.of(f)) for f in files]
+        if not parts:
+            raise ConfigurationError("Nothing to upload: the bulk import has no file.")
+        return self._post_files(wire.PATH_IMPORTS, parts)
+
+    def get_import(self, import_id):
+        return self._report(self._call("GET", wire.import_path(import_id)))
+
+    def list_imports(self, page_index=1, page_size=50, order_id=None):
+        """One page of imports: (reports, total count)."""
+        params = {
+            wire.LIST_PAGE_INDEX: page_index,
+            wire.LIST_PAGE_SIZE: min(page_size, wire.LIST_MAX_PAGE_SIZE),
+        }
+        if order_id:
+            params[wire.FILE_ORDER_ID] = order_id
+        body = self._json(self._call("GET", wire.PATH_IMPORTS, params=params))
+        try:
+            return wire.parse_report_list(body)
+        except wire.ReportFormatError as exc:
+            raise ResponseFormatError(f"Octopia's import list is unreadable: {exc}") from None
+
+    def find_imports_for_order(self, order_id, max_pages=5, page_size=100):
+        """Imports holding a file for `order_id`, newest first (reconciliation of lost answers)."""
+        found, page = [], 1
+        while page <= max_pages:
+            reports, total = self.list_imports(page, page_size, order_id=order_id)
+            found += [r for r in reports if r.file_for_order(order_id)]
+            if not reports or page * page_size >= total:
+                break
+            page += 1
+        return sorted(found, key=lambda r: r.created_at, reverse=True)
+
+    def wait_for_import(self, import_id, timeout=300.0, interval=1.0, on_progress=None):
+        """Poll one import until its status is final (or `timeout` seconds pass)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            report = self.get_import(import_id)
+            if on_progress:
+                on_progress(report)
+            if report.is_final or time.monotonic() >= deadline:
+                return report
+            self._sleep(interval)
+
+    # --- transport ----------------------------------------------------------------
+    def _post_files(self, path, parts):
+        try:
+            response = self._call("POST", path, parts=parts)
+            return self._report(response)
+        except ResponseFormatError as exc:
+            # Accepted (2xx) but unreadable: the import exists and we lack its id.
+            raise OutcomeUnknownError(
+                f"Octopia accepted the upload but its answer is unreadable ({exc}); "
+                "the import will be looked up before any new upload."
+            ) from None
+
+    def _report(self, response):
+        try:
+            return wire.parse_report(self._json(response))
+        except wire.ReportFormatError as exc:
+            raise ResponseFormatError(f"Octopia's import report is unreadable: {exc}") from None
+
+    @staticmethod
+    def _json(response):
+        try:
+            return response.json()
+        except ValueError:
+            raise ResponseFormatError(
+                f"Octopia answered HTTP {response.status_code} with a body that is not JSON."
+            ) from None
+
+    def _call(self, method, path, params=None, parts=None):
+        state = {"refreshed": False, "waited": 0.0, "attempt": 0}
+        while True:
+            response, retry_after = self._attempt(method, path, params, parts, state)
+            if response is not None:
+                return response
+            self._backoff(state, retry_after)
+
+    def _attempt(self, method, path, params, parts, state):
+        """One try: the response to return, or (None, retry_after) to try again."""
+        token = self.auth.token()
+        try:
+            response = self._send(method, path, params, parts, token)
+        except requests.RequestException as exc:
+            self._on_transport_error(method, path, exc, state)
+            return None, None
+        status = response.status_code
+        _logger.debug("Octopia %s %s -> %s", method, path, status)
+        if status == 401 and not state["refreshed"]:
+            self.auth.invalidate(token)
+            state["refreshed"] = True
+            return None, 0.0
+        if status < 400:
+            return response, None
+        error = self._error_for(response)
+        retryable = status in (
+            wire.POST_SAFE_RETRY_STATUSES if method == "POST" else wire.RETRY_STATUSES
+        )
+        if method == "POST" and status >= 500 and not retryable:
+            raise OutcomeUnknownError(
+                f"Octopia answered HTTP {status} to the upload: it may or may not have "
+                "accepted it; the import will be looked up before any new upload.",
+                status=status,
+                trace_id=error.trace_id,
+            )
+        if not retryable or not self._may_retry(state, error.retry_after):
+            raise error
+        return None, error.retry_after
+
+    def _send(self, method, path, params, parts, token):
+        headers = {
+            wire.HEADER_AUTHORIZATION: f"Bearer {token}",
+            wire.HEADER_SELLER_ID: self.seller_id,
+            wire.HEADER_ACCEPT: wire.ACCEPT_JSON,
+        }
+        url = self.api_url + path
+        if not parts:
+            return self.session.request(
+                method, url, params=params, headers=headers, timeout=self.timeout
+            )
+        opened = []
+        try:
+            files = []
+            for field, part in parts:
+                handle = part.opener()
+                opened.append(handle)
+                files.append((field, (part.name, handle, part.mime)))
+            return self.session.request(
+                method, url, params=params, headers=headers, files=files, timeout=self.timeout
+            )
+        finally:
+            for handle in opened:
+                handle.close()
+
+    def _on_transport_error(self, method, path, exc, state):
+        kind = type(exc).__name__
+        if method == "POST" and not _never_sent(exc):
+            raise OutcomeUnknownError(
+                f"The answer to the upload was lost ({kind}): Octopia may have accepted it; "
+                "the import will be looked up before any new upload."
+            ) from None
+        _logger.info("Octopia %s %s: %s, will retry", method, path, kind)
+        if not self._may_retry(state, None):
+            raise UnavailableError(
+                f"Octopia could not be reached ({kind}). Nothing was sent; try again later."
+            ) from None
+
+    def _may_retry(self, state, retry_after):
+        return state["attempt"] < self.max_retries and (
+            retry_after is None or state["waited"] + retry_after <= self.max_total_wait
+        )
+
+    def _backoff(self, state, retry_after):
+        if retry_after is None:
+            ceiling = min(wire.BACKOFF_CAP, wire.BACKOFF_BASE * 2 ** state["attempt"])
+            retry_after = random.uniform(0, ceiling)  # full jitter
+        delay = max(0.0, min(retry_after, self.max_total_wait - state["waited"]))
+        state["attempt"] += 1
+        state["waited"] += delay
+        if delay:
+            self._sleep(delay)
+
+    def _error_for(self, response):
+        """A typed error from a problem+json answer (or any other body)."""
+        problem = self._problem(response)
+        status = response.status_code
+        title = str(problem.get(wire.PROBLEM_TITLE) or "")
+        detail = str(problem.get(wire.PROBLEM_DETAIL) or "")
+        errors = problem.get(wire.PROBLEM_ERRORS)
+        kwargs = {
+            "status": status,
+            "title": title,
+            "detail": detail,
+            "errors": errors if isinstance(errors, dict) else {},
+            "trace_id": str(problem.get(wire.PROBLEM_TRACE_ID) or ""),
+            "retry_after": parse_retry_after(response.headers.get(wire.HEADER_RETRY_AFTER)),
+        }
+        if kwargs["trace_id"]:
+            _logger.info("Octopia HTTP %s traceId=%s", status, kwargs["trace_id"])
+        cls, prefix = _ERRORS.get(status, (None, None))
+        if cls is None:
+            cls, prefix = (
+                (UnavailableError, "Octopia is unavailable")
+                if status >= 500
+                else (RejectedError, "Octopia refused the request")
+            )
+        return cls(_describe(prefix, status, title, detail, kwargs["errors"]), **kwargs)
+
+    @staticmethod
+    def _problem(response):
+        try:
+            body = response.json()
+        except ValueError:
+            return {}
+        return body if isinstance(body, dict) else {}
+
+
+_ERRORS = {
+    401: (AuthenticationError, "Octopia refused the credentials"),
+    403: (ForbiddenError, "These Octopia credentials may not upload invoices for this seller"),
+    404: (NotFoundError, "Octopia does not know this order or import"),
+    429: (RateLimitedError, "Octopia asks to slow down"),
+}
+
+
+def _describe(prefix, status, title, detail, errors):
+    words = [f"{prefix} (HTTP {status})"]
+    said = ": ".join(x for x in (title, detail) if x)
+    if said:
+        words.append(said)
+    for field, messages in (errors or {}).items():
+        listed = messages if isinstance(messages, (list, tuple)) else [messages]
+        words.append(f"{field}: " + ", ".join(str(m) for m in listed))
+    return ". ".join(words) + "."

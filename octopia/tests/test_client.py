@@ -1,0 +1,365 @@
+"""OctopiaClient against the sandbox server, over real HTTP on 127.0.0.1."""
+
+import socket
+import time
+
+import pytest
+import requests
+
+from octopia import auth, wire
+from octopia.client import OctopiaClient, parse_retry_after
+from octopia.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    ForbiddenError,
+    NotFoundError,
+    OutcomeUnknownError,
+    RateLimitedError,
+    RejectedError,
+    ResponseFormatError,
+    UnavailableError,
+)
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+UPLOAD = "/invoice-documents"
+IMPORTS = "/order-invoice-imports"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_tokens():
+    auth.clear_token_cache()
+    yield
+    auth.clear_token_cache()
+
+
+@pytest.fixture
+def demo(sandbox):
+    return sandbox.seed_demo()
+
+
+@pytest.fixture
+def sleeps():
+    return []
+
+
+@pytest.fixture
+def client(sandbox, demo, sleeps):
+    return make_client(sandbox, demo, sleeps)
+
+
+def make_client(sandbox, demo, sleeps, **kwargs):
+    values = {
+        "seller_id": demo["seller_id"],
+        "client_id": demo["client_id"],
+        "client_secret": demo["client_secret"],
+        "api_url": sandbox.api_url,
+        "auth_url": sandbox.auth_url,
+        "sleep": sleeps.append,
+    }
+    values.update(kwargs)
+    return OctopiaClient(**values)
+
+
+def token_requests(sandbox):
+    return sandbox.request_count(method="POST", path_prefix="/auth/")
+
+
+def posts(sandbox):
+    return sandbox.request_count(method="POST", path_prefix="/seller/")
+
+
+# --- tokens -------------------------------------------------------------------------
+def test_token_is_fetched_once_and_reused(sandbox, client, demo):
+    order = demo["orders"][0]
+    client.upload_order_invoice(order, (f"{order}.pdf", PDF))
+    client.list_imports()
+    other = make_client(sandbox, demo, [])  # a second client shares the cache
+    other.list_imports()
+    assert token_requests(sandbox) == 1
+
+
+def test_expired_token_is_refreshed_once(sandbox, client):
+    client.list_imports()
+    sandbox.expire_tokens()
+    client.list_imports()
+    assert token_requests(sandbox) == 2
+    statuses = [status for method, path, status in sandbox.requests if IMPORTS in path]
+    assert statuses == [200, 401, 200]
+
+
+def test_short_token_lifetime_is_honoured(sandbox, demo, sleeps):
+    sandbox.token_lifetime = 1  # the margin shrinks to half a short lifetime
+    client = make_client(sandbox, demo, sleeps)
+    client.list_imports()
+    time.sleep(1.1)
+    client.list_imports()
+    assert token_requests(sandbox) == 2
+
+
+def test_401_twice_is_an_authentication_error(sandbox, client):
+    sandbox.inject("status", times=2, path=IMPORTS, status=401)
+    with pytest.raises(AuthenticationError) as info:
+        client.list_imports()
+    assert info.value.status == 401
+    assert token_requests(sandbox) == 2
+
+
+def test_wrong_secret_is_a_clear_error_without_the_secret(sandbox, demo):
+    client = make_client(sandbox, demo, [], client_secret="s3cr3t-wrong")
+    with pytest.raises(AuthenticationError) as info:
+        client.list_imports()
+    assert "client secret" in str(info.value)
+    assert "s3cr3t-wrong" not in str(info.value) + repr(info.value) + repr(client)
+    assert "s3cr3t-wrong" not in repr(client.auth)
+
+
+def test_incomplete_credentials_are_refused_before_any_call():
+    with pytest.raises(ConfigurationError):
+        OctopiaClient(seller_id="S", client_id="c", client_secret="")
+    with pytest.raises(ConfigurationError):
+        OctopiaClient(seller_id="", client_id="c", client_secret="x")
+
+
+# --- errors -------------------------------------------------------------------------
+def test_403_for_a_seller_of_another_client(sandbox, demo):
+    client = make_client(sandbox, demo, [], seller_id="SOMEONE-ELSE")
+    with pytest.raises(ForbiddenError) as info:
+        client.list_imports()
+    assert info.value.status == 403
+
+
+def test_404_unknown_import(client):
+    with pytest.raises(NotFoundError) as info:
+        client.get_import("does-not-exist")
+    assert info.value.status == 404
+    assert info.value.trace_id
+
+
+def test_422_problem_json_is_exposed(sandbox, client, demo):
+    sandbox.inject(
+        "raw",
+        path=UPLOAD,
+        status=422,
+        content_type=wire.PROBLEM_JSON,
+        body=b'{"title": "Invalid invoice", "detail": "Amounts do not match",'
+        b' "status": 422, "errors": {"file": ["total differs"]},'
+        b' "traceId": "abc123"}',
+    )
+    order = demo["orders"][0]
+    with pytest.raises(RejectedError) as info:
+        client.upload_order_invoice(order, (f"{order}.pdf", PDF))
+    error = info.value
+    assert (error.status, error.title, error.detail, error.trace_id) == (
+        422,
+        "Invalid invoice",
+        "Amounts do not match",
+        "abc123",
+    )
+    assert error.errors == {"file": ["total differs"]}
+    assert "Amounts do not match" in str(error) and "total differs" in str(error)
+    assert posts(sandbox) == 1  # refused: never re-sent
+
+
+# --- retries ------------------------------------------------------------------------
+def test_429_with_retry_after_is_honoured(sandbox, client, sleeps):
+    sandbox.inject("status", times=2, path=IMPORTS, status=429, retry_after=3)
+    reports, _total = client.list_imports()
+    assert reports == [] or reports
+    assert sleeps == [3.0, 3.0]
+
+
+def test_429_without_retry_after_backs_off_with_jitter(sandbox, client, sleeps):
+    sandbox.inject("status", times=3, path=IMPORTS, status=429, retry_after=None)
+    client.list_imports()
+    assert len(sleeps) == 3
+    for attempt, delay in enumerate(sleeps):
+        assert 0 <= delay <= wire.BACKOFF_BASE * 2**attempt
+
+
+def test_429_storm_gives_up_within_the_bounded_wait(sandbox, demo, sleeps):
+    client = make_client(sandbox, demo, sleeps, max_total_wait=10)
+    sandbox.inject("status", times=None, path=IMPORTS, status=429, retry_after=4)
+    with pytest.raises(RateLimitedError) as info:
+        client.list_imports()
+    assert sum(sleeps) <= 10
+    assert info.value.retry_after == 4
+    assert info.value.retryable
+
+
+def test_429_on_upload_is_resent_since_it_was_not_accepted(sandbox, client, demo, sleeps):
+    sandbox.inject("status", times=1, path=UPLOAD, status=429, retry_after=1)
+    order = demo["orders"][0]
+    report = client.upload_order_invoice(order, (f"{order}.pdf", PDF))
+    assert report.status == wire.STATUS_RUNNING
+    assert len(sandbox.imports_of(demo["seller_id"])) == 1
+    assert sleeps == [1.0]
+
+
+def test_503_on_upload_is_resent(sandbox, client, demo):
+    sandbox.inject("status", times=2, path=UPLOAD, status=503, retry_after=None)
+    order = demo["orders"][0]
+    client.upload_order_invoice(order, (f"{order}.pdf", PDF))
+    assert len(sandbox.imports_of(demo["seller_id"])) == 1
+
+
+def test_500_on_get_is_retried(sandbox, client):
+    sandbox.inject("status", times=2, path=IMPORTS, method="GET", status=500)
+    client.list_imports()
+    assert sandbox.request_count(method="GET", path_prefix="/seller/") == 3
+
+
+def test_persistent_5xx_on_get_is_unavailable(sandbox, client, sleeps):
+    sandbox.inject("status", times=None, path=IMPORTS, method="GET", status=502)
+    with pytest.raises(UnavailableError):
+        client.list_imports()
+    assert len(sleeps) == wire.MAX_RETRIES
+
+
+def test_500_on_upload_is_outcome_unknown_not_resent(sandbox, client, demo):
+    sandbox.inject("status", times=1, path=UPLOAD, status=500)
+    order = demo["orders"][0]
+    with pytest.raises(OutcomeUnknownError):
+        client.upload_order_invoice(order, (f"{order}.pdf", PDF))
+    assert posts(sandbox) == 1
+
+
+# --- lost answers --------------------------------------------------------------------
+def test_dropped_answer_after_accept_is_outcome_unknown_then_reconciled(sandbox, client, demo):
+    order = demo["orders"][1]
+    sandbox.inject("drop_after_accept", path=UPLOAD)
+    with pytest.raises(OutcomeUnknownError):
+        client.upload_order_invoice(order, (f"{order}.pdf", PDF))
+    assert posts(sandbox) == 1
+    found = client.find_imports_for_order(order)
+    assert [r.import_id for r in found] == [
+        i["importId"] for i in sandbox.imports_of(demo["seller_id"])
+    ]
+
+
+def test_dropped_connection_before_processing_is_outcome_unknown_too(sandbox, client, demo):
+    # The client cannot tell a drop before processing from one after: it must reconcile.
+    order = demo["orders"][1]
+    sandbox.inject("drop", path=UPLOAD)
+    with pytest.raises(OutcomeUnknownError):
+        client.upload_order_invoice(order, (f"{order}.pdf", PDF))
+    assert client.find_imports_for_order(order) == []
+
+
+def test_read_timeout_on_upload_is_outcome_unknown(sandbox, demo):
+    client = make_client(sandbox, demo, [], timeout=(2, 0.3))
+    sandbox.inject("slow", path=UPLOAD, delay=1.0)
+    order = demo["orders"][2]
+    with pytest.raises(OutcomeUnknownError):
+        client.upload_order_invoice(order, (f"{order}.pdf", PDF))
+    assert posts(sandbox) == 1
+
+
+def test_read_timeout_on_get_is_retried(sandbox, demo, sleeps):
+    client = make_client(sandbox, demo, sleeps, timeout=(2, 0.3))
+    sandbox.inject("slow", path=IMPORTS, method="GET", delay=1.0)
+    client.list_imports()
+    assert len(sleeps) == 1
+
+
+def test_malformed_upload_answer_is_outcome_unknown(sandbox, client, demo):
+    sandbox.inject("malformed", path=UPLOAD)
+    order = demo["orders"][0]
+    with pytest.raises(OutcomeUnknownError):
+        client.upload_order_invoice(order, (f"{order}.pdf", PDF))
+
+
+def test_connection_refused_is_unavailable_and_nothing_is_sent(demo, sleeps):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    client = OctopiaClient(
+        seller_id="S",
+        client_id="c",
+        client_secret="x",
+        api_url=f"http://127.0.0.1:{port}/seller/v2",
+        auth_url=f"http://127.0.0.1:{port}/token",
+        sleep=sleeps.append,
+    )
+    with pytest.raises(UnavailableError):
+        client.upload_order_invoice("CD-1", ("CD-1.pdf", PDF))
+
+
+def test_connection_refused_on_upload_is_resent_when_the_server_is_back(sandbox, client, demo):
+    client.list_imports()  # token cached
+    api_url = client.api_url
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{sock.getsockname()[1]}/seller/v2"
+    client.api_url = dead
+
+    def back(_delay):
+        client.api_url = api_url
+
+    client._sleep = back
+    order = demo["orders"][0]
+    report = client.upload_order_invoice(order, (f"{order}.pdf", PDF))
+    assert report.import_id
+    assert len(sandbox.imports_of(demo["seller_id"])) == 1
+
+
+# --- reports ------------------------------------------------------------------------
+def test_single_upload_then_success(sandbox, client, demo):
+    order = demo["orders"][0]
+    report = client.upload_order_invoice(order, (f"{order}.pdf", PDF))
+    assert report.status == wire.STATUS_RUNNING and not report.is_final
+    final = client.wait_for_import(report.import_id, interval=0.01)
+    assert final.status == wire.STATUS_SUCCESS
+    assert final.files[0].order_id == order
+    assert final.files[0].is_success
+
+
+def test_unknown_status_values_are_kept_as_text(sandbox, client):
+    body = (
+        b'{"importId": "imp-1", "status": "Quarantined", "files": [{"fileName":'
+        b' "CD-1.pdf", "status": "Paused", "integrationStatus": "VirusScan"}]}'
+    )
+    sandbox.inject("raw", path=IMPORTS, status=200, body=body)
+    report = client.get_import("imp-1")
+    assert report.status == "Quarantined" and not report.is_final
+    file = report.files[0]
+    assert (file.order_id, file.status, file.integration_status) == ("CD-1", "Paused", "VirusScan")
+    assert report.raw["status"] == "Quarantined"
+
+
+def test_report_without_file_list_is_accepted(sandbox, client):
+    sandbox.inject(
+        "raw", path=IMPORTS, status=200, body=b'{"importId": "imp-2", "status": "Running"}'
+    )
+    report = client.get_import("imp-2")
+    assert report.files == () and report.created_at == ""
+
+
+def test_report_that_is_not_json_is_a_format_error(sandbox, client):
+    sandbox.inject(
+        "raw", path=IMPORTS, status=200, body=b"<html>oops</html>", content_type="text/html"
+    )
+    with pytest.raises(ResponseFormatError):
+        client.get_import("imp-3")
+
+
+def test_parse_retry_after_forms():
+    assert parse_retry_after("7") == 7.0
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:10 GMT", now=1445412480.0) == 10.0
+    assert parse_retry_after("soon") is None
+    assert parse_retry_after(None) is None
+
+
+def test_no_token_or_secret_in_logs(sandbox, demo, caplog):
+    caplog.set_level("DEBUG")
+    client = make_client(sandbox, demo, [])
+    sandbox.inject("status", times=1, path=IMPORTS, status=401)
+    client.list_imports()
+    token = client.auth.token()
+    text = caplog.text + "".join(str(r.args) for r in caplog.records)
+    assert demo["client_secret"] not in text
+    assert token not in text
+
+
+def test_requests_session_has_no_secret_in_repr(client, demo):
+    assert demo["client_secret"] not in repr(client) + repr(client.auth)
+    assert isinstance(client.session, requests.Session)
