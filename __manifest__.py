@@ -1,0 +1,24 @@
+{
+    "name": "Cdiscount Invoice Upload",
+    "summary": "Upload the invoices of your Cdiscount orders to Octopia, as UBL 2.1 or PDF, "
+    "and follow their processing",
+    "version": "18.0.1.0.0",
+    "category": "Accounting/Accounting",
+    "author": "Cdiscount Invoice Upload developers",
+    "license": "LGPL-3",
+    "depends": ["sale", "account_edi_ubl_cii"],
+    "external_dependencies": {"python": ["requests", "lxml"]},
+    "data": [
+        "security/cdiscount_invoice_upload_security.xml",
+        "security/ir.model.access.csv",
+        "data/ir_cron_data.xml",
+        "views/cdiscount_account_views.xml",
+        "views/cdiscount_import_views.xml",
+        "views/account_move_views.xml",
+        "views/sale_order_views.xml",
+        "views/res_config_settings_views.xml",
+        "views/cdiscount_menus.xml",
+    ],
+    "installable": True,
+    "application": False,
+}

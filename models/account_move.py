@@ -1,0 +1,313 @@
+import logging
+import re
+
+from psycopg2 import errors as pg_errors
+
+from odoo import _, api, fields, models, modules
+from odoo.exceptions import UserError
+
+from ..octopia import bundle, wire
+from ..octopia.errors import BundleError, OctopiaError, OutcomeUnknownError
+
+_logger = logging.getLogger(__name__)
+
+CDISCOUNT_STATES = [
+    ("not_applicable", "Not applicable"),
+    ("to_send", "To send"),
+    ("running", "Processing"),
+    ("unknown", "Outcome unknown"),
+    ("success", "Accepted"),
+    ("failure", "Refused"),
+    ("error", "Not sent"),
+]
+SENDABLE_TYPES = ("out_invoice", "out_refund")
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    cdiscount_order_id = fields.Many2one(
+        "sale.order",
+        string="Cdiscount Order",
+        compute="_compute_cdiscount_order_id",
+        store=True,
+        index="btree_not_null",
+        help="The Cdiscount order this invoice belongs to, found from its sale lines.",
+    )
+    cdiscount_order_count = fields.Integer(compute="_compute_cdiscount_order_id", store=True)
+    cdiscount_order_ref = fields.Char(
+        string="Cdiscount Order ID",
+        related="cdiscount_order_id.cdiscount_order_ref",
+        store=True,
+        index="btree_not_null",
+    )
+    cdiscount_account_id = fields.Many2one(
+        "cdiscount.account",
+        string="Cdiscount Account",
+        compute="_compute_cdiscount_account_id",
+    )
+    cdiscount_upload_ids = fields.One2many(
+        "cdiscount.upload", "move_id", string="Cdiscount Uploads", readonly=True
+    )
+    cdiscount_last_upload_id = fields.Many2one(
+        "cdiscount.upload",
+        string="Last Cdiscount Upload",
+        compute="_compute_cdiscount_last_upload_id",
+        store=True,
+    )
+    cdiscount_state = fields.Selection(
+        CDISCOUNT_STATES,
+        string="Cdiscount Status",
+        compute="_compute_cdiscount_state",
+        store=True,
+        index=True,
+        copy=False,
+        help="To send: eligible and never uploaded. Processing: Cdiscount accepted the file and "
+        "is checking it. Outcome unknown: the answer to the upload was lost; the next status "
+        "sync looks it up before any new upload. Accepted / Refused: Cdiscount's result. "
+        "Not sent: the upload failed before Cdiscount accepted it.",
+    )
+    cdiscount_import_id = fields.Many2one(related="cdiscount_last_upload_id.import_id")
+    cdiscount_file_status = fields.Char(related="cdiscount_last_upload_id.file_status")
+    cdiscount_integration_status = fields.Char(
+        related="cdiscount_last_upload_id.integration_status"
+    )
+    cdiscount_error = fields.Text(
+        string="Cdiscount Error", related="cdiscount_last_upload_id.error_message"
+    )
+
+    # --- computes -----------------------------------------------------------------
+    @api.depends("invoice_line_ids.sale_line_ids.order_id.cdiscount_order_ref")
+    def _compute_cdiscount_order_id(self):
+        for move in self:
+            orders = move.invoice_line_ids.sale_line_ids.order_id.filtered("cdiscount_order_ref")
+            move.cdiscount_order_count = len(orders)
+            move.cdiscount_order_id = orders if len(orders) == 1 else False
+
+    @api.depends("cdiscount_order_id.cdiscount_account_id", "company_id")
+    def _compute_cdiscount_account_id(self):
+        for move in self:
+            move.cdiscount_account_id = (
+                (
+                    move.cdiscount_order_id.cdiscount_account_id
+                    or move.company_id._cdiscount_default_account()
+                )
+                if move.cdiscount_order_id
+                else False
+            )
+
+    @api.depends("cdiscount_upload_ids")
+    def _compute_cdiscount_last_upload_id(self):
+        for move in self:
+            move.cdiscount_last_upload_id = move.cdiscount_upload_ids.sorted("id")[-1:]
+
+    @api.depends("state", "move_type", "cdiscount_order_count", "cdiscount_last_upload_id.state")
+    def _compute_cdiscount_state(self):
+        for move in self:
+            if move.cdiscount_last_upload_id:
+                move.cdiscount_state = move.cdiscount_last_upload_id.state
+            elif (
+                move.cdiscount_order_count
+                and move.state == "posted"
+                and move.move_type in SENDABLE_TYPES
+            ):
+                move.cdiscount_state = "to_send"
+            else:
+                move.cdiscount_state = "not_applicable"
+
+    # --- eligibility ----------------------------------------------------------------
+    def _cdiscount_get_eligibility_error(self, replace=False):
+        """Why this invoice cannot be uploaded now, in plain words naming it, or ""."""
+        self.ensure_one()
+        name = self.name or self.display_name
+        account = self.cdiscount_account_id
+        if self.move_type not in SENDABLE_TYPES:
+            return _(
+                "%(invoice)s is not a customer invoice: only customer invoices are "
+                "uploaded to Cdiscount.",
+                invoice=name,
+            )
+        if self.state != "posted":
+            return _(
+                "%(invoice)s is not posted: confirm it before sending it to Cdiscount.",
+                invoice=name,
+            )
+        if not self.cdiscount_order_count:
+            return _(
+                "%(invoice)s is not linked to a Cdiscount order: invoice the order from "
+                "its sale order, and set its Cdiscount order id.",
+                invoice=name,
+            )
+        if self.cdiscount_order_count > 1:
+            orders = self.invoice_line_ids.sale_line_ids.order_id.filtered("cdiscount_order_ref")
+            return _(
+                "%(invoice)s mixes several Cdiscount orders (%(orders)s): Cdiscount takes one "
+                "invoice per order. Cancel it and invoice each order separately.",
+                invoice=name,
+                orders=", ".join(orders.mapped("cdiscount_order_ref")),
+            )
+        ref = self.cdiscount_order_ref
+        if not re.match(wire.ORDER_ID_PATTERN, ref):
+            return _(
+                "The Cdiscount order id “%(ref)s” of %(invoice)s cannot be used as a file "
+                "name: correct it on order %(order)s (letters, digits, “-” and “_” only).",
+                ref=ref,
+                invoice=name,
+                order=self.cdiscount_order_id.name,
+            )
+        if not account:
+            return _(
+                "No Cdiscount account is set up for %(company)s: add one in Accounting > "
+                "Configuration > Cdiscount Accounts, then send %(invoice)s again.",
+                company=self.company_id.name,
+                invoice=name,
+            )
+        if self.move_type == "out_refund" and not account.upload_credit_notes:
+            return _(
+                "%(invoice)s is a credit note, and uploading credit notes is off for "
+                "%(account)s: on Cdiscount a credit note replaces the order's invoice. "
+                "Turn the option on in the Cdiscount account if that is what you want.",
+                invoice=name,
+                account=account.name,
+            )
+        return self._cdiscount_get_state_error(replace)
+
+    def _cdiscount_get_state_error(self, replace):
+        name = self.name
+        if self.cdiscount_state in ("running", "unknown"):
+            return _(
+                "%(invoice)s is already being processed by Cdiscount: wait for the result "
+                "of its last upload before sending it again.",
+                invoice=name,
+            )
+        if self.cdiscount_state == "success" and not replace:
+            return _(
+                "%(invoice)s was already accepted by Cdiscount: use “Replace on Cdiscount” "
+                "to upload a corrected version.",
+                invoice=name,
+            )
+        return ""
+
+    # --- documents ----------------------------------------------------------------
+    def _cdiscount_prepare_file(self, account):
+        """Build the document to upload: (bundle.InvoiceFile, "") or (None, error message)."""
+        self.ensure_one()
+        try:
+            if account.document_format == "pdf":
+                data, kind = self._cdiscount_get_pdf(), "pdf"
+            else:
+                data, kind = self._cdiscount_get_ubl(), "xml"
+            return bundle.make_file(
+                self.cdiscount_order_ref,
+                data=data,
+                kind=kind,
+                max_file_bytes=account.max_file_bytes,
+            ), ""
+        except UserError as exc:
+            return None, exc.args[0]
+        except BundleError as exc:
+            return None, _(
+                "The document of %(invoice)s cannot be sent: %(reason)s",
+                invoice=self.name,
+                reason=str(exc),
+            )
+
+    def _cdiscount_get_ubl(self):
+        xml, errors = self.env["account.edi.xml.ubl_cdiscount"]._export_invoice(self)
+        if errors:
+            raise UserError(
+                _(
+                    "The UBL invoice of %(invoice)s cannot be built. Fix the following and send it "
+                    "again:\n%(errors)s",
+                    invoice=self.name,
+                    errors="\n".join(f"- {e}" for e in sorted(errors)),
+                )
+            )
+        return xml
+
+    def _cdiscount_get_pdf(self):
+        """The stored invoice PDF; rendered once (and stored) only when it does not exist."""
+        if not self.invoice_pdf_report_id:
+            self.env["account.move.send"]._generate_and_send_invoices(
+                self, sending_methods={"manual"}
+            )
+            self.invalidate_recordset(["invoice_pdf_report_id", "invoice_pdf_report_file"])
+        return self.invoice_pdf_report_id.raw
+
+    # --- sending one invoice --------------------------------------------------------
+    def action_cdiscount_send(self):
+        """Upload each selected invoice of a Cdiscount order (single-order endpoint)."""
+        return self._cdiscount_send_interactive(replace=False)
+
+    def action_cdiscount_replace(self):
+        """Upload a new version of invoices Cdiscount already has: it replaces the old one."""
+        return self._cdiscount_send_interactive(replace=True)
+
+    def _cdiscount_send_interactive(self, replace):
+        if not self:
+            raise UserError(_("Select at least one posted invoice of a Cdiscount order."))
+        uploads = self.env["cdiscount.upload"]
+        for move in self:
+            uploads |= move._cdiscount_upload_single(replace=replace)
+        return uploads._cdiscount_notification()
+
+    def _cdiscount_lock(self):
+        """Lock the invoices for this transaction; refuse when another one is sending them."""
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    "SELECT id FROM account_move WHERE id IN %s FOR UPDATE NOWAIT",
+                    [tuple(self.ids)],
+                )
+        except pg_errors.LockNotAvailable:
+            raise UserError(
+                _(
+                    "These invoices are being sent to Cdiscount by someone else right now: wait a "
+                    "moment and refresh the page."
+                )
+            ) from None
+
+    def _cdiscount_upload_single(self, replace=False):
+        """Check, build and upload this invoice. UserError when nothing was sent."""
+        self.ensure_one()
+        self._cdiscount_lock()
+        error = self._cdiscount_get_eligibility_error(replace=replace)
+        if error:
+            raise UserError(error)
+        account = self.cdiscount_account_id
+        file, error = self._cdiscount_prepare_file(account)
+        if error:
+            raise UserError(error)
+        try:
+            return self._cdiscount_upload_file(account, file)
+        except OctopiaError as exc:
+            raise UserError(account._cdiscount_describe_error(exc, self)) from None
+
+    def _cdiscount_upload_file(self, account, file):
+        """Upload a checked file with the single-order endpoint and record the outcome.
+
+        Returns the cdiscount.upload; raises OctopiaError when Cdiscount did not accept it."""
+        self.ensure_one()
+        client = account._cdiscount_client()
+        try:
+            report = client.upload_order_invoice(self.cdiscount_order_ref, file)
+        except OutcomeUnknownError as exc:
+            upload = self.env["cdiscount.upload"]._cdiscount_record(
+                self, account, file, state="unknown", error=str(exc)
+            )
+            self._cdiscount_commit()
+            return upload
+        imp = self.env["cdiscount.import"]._cdiscount_create_from_report(
+            account, report, kind="single"
+        )
+        upload = self.env["cdiscount.upload"]._cdiscount_record(
+            self, account, file, state="running", import_record=imp
+        )
+        self._cdiscount_commit()
+        account._cdiscount_schedule_sync()
+        return upload
+
+    def _cdiscount_commit(self):
+        """An accepted upload must never be forgotten, whatever fails after it."""
+        if not modules.module.current_test:
+            self.env.cr.commit()  # pylint: disable=invalid-commit

@@ -1,0 +1,188 @@
+import logging
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from ..octopia import wire
+from ..octopia.client import OctopiaClient
+from ..octopia.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    ForbiddenError,
+    OctopiaError,
+    RateLimitedError,
+    UnavailableError,
+)
+
+_logger = logging.getLogger(__name__)
+
+SANDBOX_API_URL = "http://127.0.0.1:8765/seller/v2"
+SANDBOX_AUTH_URL = "http://127.0.0.1:8765/auth/realms/maas/protocol/openid-connect/token"
+
+
+class CdiscountAccount(models.Model):
+    _name = "cdiscount.account"
+    _description = "Cdiscount Seller Account"
+    _order = "company_id, sequence, id"
+    _check_company_auto = True
+
+    name = fields.Char(required=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    seller_id = fields.Char(
+        string="Seller ID",
+        required=True,
+        help="Your Cdiscount seller account id, sent as the SellerId header.",
+    )
+    client_id = fields.Char(
+        string="Client ID",
+        required=True,
+        help="Created in the Octopia seller portal, with the right to upload invoices.",
+    )
+    client_secret = fields.Char(
+        string="Client Secret",
+        groups="base.group_system",
+        copy=False,
+        help="Only settings administrators can read or change it.",
+    )
+    has_client_secret = fields.Boolean(compute="_compute_has_client_secret")
+    environment = fields.Selection(
+        [("production", "Production"), ("sandbox", "Sandbox")],
+        required=True,
+        default="production",
+        help="Sandbox talks to the URLs below (the local Octopia sandbox by default); "
+        "duplicated databases are switched to it automatically.",
+    )
+    sandbox_api_url = fields.Char(string="Sandbox API URL", default=SANDBOX_API_URL)
+    sandbox_auth_url = fields.Char(string="Sandbox Token URL", default=SANDBOX_AUTH_URL)
+    document_format = fields.Selection(
+        [("ubl", "UBL 2.1 (EN 16931)"), ("pdf", "PDF")],
+        required=True,
+        default="ubl",
+        help="UBL is structured and checked against EN 16931 before it leaves. PDF reuses the "
+        "invoice PDF already generated, or generates it once.",
+    )
+    upload_credit_notes = fields.Boolean(
+        help="Off by default. Cdiscount keeps one invoice per order, and a new upload replaces "
+        "it: a credit note uploaded for an order replaces that order's invoice on Cdiscount."
+    )
+    max_file_bytes = fields.Integer(string="Max File Size (bytes)", default=wire.MAX_FILE_BYTES)
+    max_request_bytes = fields.Integer(
+        string="Max Request Size (bytes)", default=wire.MAX_REQUEST_BYTES
+    )
+    max_files_per_zip = fields.Integer(default=wire.MAX_FILES_PER_ZIP)
+    running_alert_hours = fields.Integer(
+        string="Alert After (hours)",
+        default=24,
+        help="An import still processing after this long is flagged for the accountant.",
+    )
+    last_check_date = fields.Datetime(readonly=True, copy=False)
+    last_check_message = fields.Char(readonly=True, copy=False)
+
+    _sql_constraints = [
+        (
+            "seller_company_uniq",
+            "unique(company_id, seller_id)",
+            "This Cdiscount seller already has an account in this company.",
+        ),
+    ]
+
+    @api.depends_context("uid")
+    def _compute_has_client_secret(self):
+        for account, secret in zip(self, self.sudo().mapped("client_secret"), strict=True):
+            account.has_client_secret = bool(secret)
+
+    # --- the boundary with the Octopia core ------------------------------------------
+    def _cdiscount_urls(self):
+        self.ensure_one()
+        if self.environment == "sandbox":
+            return self.sandbox_api_url, self.sandbox_auth_url
+        return wire.DEFAULT_API_URL, wire.DEFAULT_AUTH_URL
+
+    def _cdiscount_client(self):
+        """An OctopiaClient for this account. UserError when the settings are incomplete."""
+        self.ensure_one()
+        api_url, auth_url = self._cdiscount_urls()
+        try:
+            return OctopiaClient(
+                seller_id=self.seller_id,
+                client_id=self.client_id,
+                client_secret=self.sudo().client_secret,
+                api_url=api_url,
+                auth_url=auth_url,
+            )
+        except ConfigurationError:
+            raise UserError(
+                _(
+                    "The Cdiscount account %(account)s is incomplete: enter its seller id, client "
+                    "id and client secret (a settings administrator can set the secret).",
+                    account=self.name,
+                )
+            ) from None
+
+    def _cdiscount_describe_error(self, error, record=None):
+        """Plain words for an error of the core, naming the record when there is one."""
+        what = record.display_name if record else self.name
+        if isinstance(error, AuthenticationError):
+            reason = _(
+                "Cdiscount refused the client id or secret of %(account)s: check them "
+                "in the Cdiscount account.",
+                account=self.name,
+            )
+        elif isinstance(error, ForbiddenError):
+            reason = _(
+                "the credentials of %(account)s may not upload invoices for seller "
+                "%(seller)s: give them the invoice right in the Octopia seller portal, "
+                "or check the seller id.",
+                account=self.name,
+                seller=self.seller_id,
+            )
+        elif isinstance(error, RateLimitedError):
+            reason = _("Cdiscount asks to slow down; nothing was sent. Try again in a few minutes.")
+        elif isinstance(error, UnavailableError):
+            reason = _(
+                "Cdiscount could not be reached; nothing was sent. Try again later. (%(detail)s)",
+                detail=str(error),
+            )
+        else:
+            reason = str(error)
+        if error.trace_id:
+            _logger.warning(
+                "Octopia error for %s: HTTP %s traceId=%s", what, error.status, error.trace_id
+            )
+        return _("%(record)s: %(reason)s", record=what, reason=reason)
+
+    def _cdiscount_schedule_sync(self, delay_seconds=60):
+        cron = self.env.ref(
+            "cdiscount_invoice_upload.ir_cron_cdiscount_sync_imports", raise_if_not_found=False
+        )
+        if cron:
+            cron._trigger(at=fields.Datetime.now() + timedelta(seconds=delay_seconds))
+
+    def action_test_connection(self):
+        """Fetch a token and read the import list: report the result in plain words."""
+        self.ensure_one()
+        try:
+            self._cdiscount_client().check_connection()
+        except OctopiaError as exc:
+            message = self._cdiscount_describe_error(exc)
+            self.sudo().write(
+                {"last_check_date": fields.Datetime.now(), "last_check_message": message[:250]}
+            )
+            raise UserError(message) from None
+        message = _("Connected to Cdiscount as seller %(seller)s.", seller=self.seller_id)
+        self.sudo().write({"last_check_date": fields.Datetime.now(), "last_check_message": message})
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "title": _("Cdiscount"),
+                "message": message,
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }

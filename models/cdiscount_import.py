@@ -1,0 +1,133 @@
+from odoo import api, fields, models, modules
+from odoo.exceptions import UserError
+
+from ..octopia import wire
+from ..octopia.errors import OctopiaError
+
+IMPORT_STATES = [
+    ("running", "Processing"),
+    ("success", "Accepted"),
+    ("partial", "Partly accepted"),
+    ("failure", "Refused"),
+    ("other", "Other"),
+]
+STATE_BY_STATUS = {
+    wire.STATUS_RUNNING: "running",
+    wire.STATUS_SUCCESS: "success",
+    wire.STATUS_PARTIAL: "partial",
+    wire.STATUS_FAILURE: "failure",
+}
+
+
+class CdiscountImport(models.Model):
+    _name = "cdiscount.import"
+    _description = "Cdiscount Invoice Import"
+    _order = "id desc"
+    _check_company_auto = True
+
+    name = fields.Char(string="Import ID", required=True, readonly=True, index=True)
+    account_id = fields.Many2one(
+        "cdiscount.account",
+        required=True,
+        readonly=True,
+        index=True,
+        ondelete="restrict",
+        check_company=True,
+    )
+    company_id = fields.Many2one(related="account_id.company_id", store=True, index=True)
+    kind = fields.Selection(
+        [("single", "One order"), ("bulk", "Bulk (ZIP)")], required=True, readonly=True
+    )
+    status = fields.Char(readonly=True, help="The status exactly as Cdiscount wrote it.")
+    state = fields.Selection(
+        IMPORT_STATES,
+        compute="_compute_state",
+        store=True,
+        index=True,
+        help="Other: Cdiscount answered a status this app does not know yet; it is kept and "
+        "polled again.",
+    )
+    upload_ids = fields.One2many("cdiscount.upload", "import_id", string="Files", readonly=True)
+    file_count = fields.Integer(compute="_compute_counts", store=True)
+    failed_count = fields.Integer(compute="_compute_counts", store=True)
+    user_id = fields.Many2one("res.users", readonly=True, default=lambda self: self.env.user)
+    report_json = fields.Text(string="Last Report", readonly=True)
+    last_sync_date = fields.Datetime(readonly=True)
+    sync_error = fields.Text(readonly=True)
+
+    _sql_constraints = [
+        ("name_account_uniq", "unique(account_id, name)", "This import is already recorded."),
+    ]
+
+    @api.depends("status")
+    def _compute_state(self):
+        for record in self:
+            record.state = STATE_BY_STATUS.get(record.status, "other")
+
+    @api.depends("upload_ids.state")
+    def _compute_counts(self):
+        for record in self:
+            record.file_count = len(record.upload_ids)
+            record.failed_count = len(record.upload_ids.filtered(lambda u: u.state == "failure"))
+
+    @api.model
+    def _cdiscount_create_from_report(self, account, report, kind):
+        return self.create(
+            {
+                "name": report.import_id,
+                "account_id": account.id,
+                "kind": kind,
+                "status": report.status or wire.STATUS_RUNNING,
+                "report_json": report.raw_json,
+            }
+        )
+
+    # --- status sync --------------------------------------------------------------
+    @api.model
+    def _cron_sync_imports(self, batch_size=50):
+        """Read every running import by id and write the file results on the invoices."""
+        self.env["cdiscount.upload"]._cdiscount_reconcile_unknown()
+        todo = self.search([("state", "in", ("running", "other"))], order="last_sync_date asc, id")
+        todo[:batch_size]._cdiscount_sync()
+        self.env["ir.cron"]._notify_progress(
+            done=min(len(todo), batch_size), remaining=max(len(todo) - batch_size, 0)
+        )
+
+    def _cdiscount_sync(self):
+        """Refresh these imports from Cdiscount; an error is stored on the import."""
+        for record in self:
+            if not record._cdiscount_try_lock():
+                continue
+            try:
+                report = record.account_id._cdiscount_client().get_import(record.name)
+            except (OctopiaError, UserError) as exc:
+                record.write({"sync_error": str(exc), "last_sync_date": fields.Datetime.now()})
+            else:
+                record._cdiscount_apply_report(report)
+            record._cdiscount_commit()
+
+    def _cdiscount_try_lock(self):
+        self.env.cr.execute(
+            "SELECT id FROM cdiscount_import WHERE id = %s FOR UPDATE SKIP LOCKED", [self.id]
+        )
+        return bool(self.env.cr.fetchone())
+
+    def _cdiscount_apply_report(self, report):
+        self.ensure_one()
+        self.write(
+            {
+                "status": report.status,
+                "report_json": report.raw_json,
+                "last_sync_date": fields.Datetime.now(),
+                "sync_error": False,
+            }
+        )
+        uploads = {u.order_ref: u for u in self.upload_ids}
+        for result in report.files:
+            upload = uploads.get(result.order_id)
+            if upload:
+                upload._cdiscount_apply_file_result(result)
+
+    def _cdiscount_commit(self):
+        if not modules.module.current_test:
+            self.env.cr.commit()  # pylint: disable=invalid-commit

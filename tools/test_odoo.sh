@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The Odoo tier: a fresh database, the addon installed with its tests, the database dropped.
+# Uses an Odoo 18 already installed ($ODOO_BIN, or odoo on PATH; its config from $ODOO_RC).
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+odoo_bin=$("$root/tools/find_odoo.sh")
+if [ -z "$odoo_bin" ]; then
+    echo "ERROR: no Odoo 18 found: set ODOO_BIN or put 'odoo' on PATH (see README.rst)." >&2
+    exit 2
+fi
+"$root/tools/start_postgres.sh" || { echo "ERROR: PostgreSQL is not reachable." >&2; exit 2; }
+
+work=$(mktemp -d)
+db="cdiscount_test_$$_$(date +%s)"
+log="${ODOO_TEST_LOG:-$work/odoo-test.log}"
+cleanup() {
+    dropdb --if-exists "$db" >/dev/null 2>&1 || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+# The addon must sit in a folder named after its technical name: link the checkout there.
+mkdir -p "$work/addons"
+ln -s "$root" "$work/addons/cdiscount_invoice_upload"
+conf="$work/odoo.conf"
+if [ -n "${ODOO_RC:-}" ]; then cp "$ODOO_RC" "$conf"; else : >"$conf"; fi
+"$odoo_bin" -c "$conf" --save --stop-after-init --no-http >/dev/null 2>&1
+base_path=$(sed -n 's/^addons_path *= *//p' "$conf")
+addons_path="${base_path:+$base_path,}$work/addons"
+
+echo "=== Odoo tier: $odoo_bin, database $db ==="
+{
+    "$odoo_bin" -c "$conf" -d "$db" --addons-path="$addons_path" --no-http \
+        --without-demo=all --log-level=test --stop-after-init \
+        -i cdiscount_invoice_upload --test-enable --test-tags "${ODOO_TEST_TAGS:-/cdiscount_invoice_upload}"
+    echo $? >"$work/rc"
+} 2>&1 | tee "$log" | grep -E "odoo\.tests\.(stats|result)|ERROR|FAIL|CRITICAL|Traceback" || true
+rc=$(cat "$work/rc")
+
+summary=$(grep -E "[0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests" "$log" | tail -n 1)
+ran=$(echo "$summary" | sed -nE 's/.* of ([0-9]+) tests.*/\1/p')
+failed=$(echo "$summary" | sed -nE 's/.* ([0-9]+) failed, ([0-9]+) error.*/\1+\2/p')
+failed=$(( ${failed:-0} ))
+errors=$(grep -cE " (ERROR|CRITICAL) " "$log")
+echo "=== Odoo tier: exit $rc, ${ran:-0} tests ran, $errors error lines; ${summary:-no summary} ==="
+if [ "$rc" -ne 0 ] || [ "$errors" -ne 0 ] || [ "${ran:-0}" -eq 0 ]; then
+    echo "=== Odoo tier FAILED (log: $log) ===" >&2
+    [ -n "${ODOO_TEST_LOG:-}" ] || cp "$log" "$root/build-odoo-test.log" 2>/dev/null
+    echo "odoo: $(( ${ran:-0} - failed > 0 ? ${ran:-0} - failed : 0 )) passed, $(( failed > 0 ? failed : 1 )) failed"
+    exit 1
+fi
+echo "odoo: ${ran} passed, 0 failed"
