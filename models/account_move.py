@@ -4,7 +4,7 @@ import re
 from psycopg2 import errors as pg_errors
 
 from odoo import _, api, fields, models, modules
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from ..octopia import bundle, wire
 from ..octopia.errors import BundleError, OctopiaError, OutcomeUnknownError
@@ -87,14 +87,14 @@ class AccountMove(models.Model):
     @api.depends("cdiscount_order_id.cdiscount_account_id", "company_id")
     def _compute_cdiscount_account_id(self):
         for move in self:
-            move.cdiscount_account_id = (
-                (
-                    move.cdiscount_order_id.cdiscount_account_id
+            order = move.cdiscount_order_id
+            if order:
+                move.cdiscount_account_id = (
+                    order.cdiscount_account_id.filtered("active")
                     or move.company_id._cdiscount_default_account()
                 )
-                if move.cdiscount_order_id
-                else False
-            )
+            else:
+                move.cdiscount_account_id = False
 
     @api.depends("cdiscount_upload_ids")
     def _compute_cdiscount_last_upload_id(self):
@@ -228,8 +228,9 @@ class AccountMove(models.Model):
     def _cdiscount_get_pdf(self):
         """The stored invoice PDF; rendered once (and stored) only when it does not exist."""
         if not self.invoice_pdf_report_id:
+            # The PDF only (Factur-X embedded): no separate EDI file for a marketplace buyer.
             self.env["account.move.send"]._generate_and_send_invoices(
-                self, sending_methods={"manual"}
+                self, sending_methods={"manual"}, invoice_edi_format=False
             )
             self.invalidate_recordset(["invoice_pdf_report_id", "invoice_pdf_report_file"])
         return self.invoice_pdf_report_id.raw
@@ -244,6 +245,13 @@ class AccountMove(models.Model):
         return self._cdiscount_send_interactive(replace=True)
 
     def _cdiscount_send_interactive(self, replace):
+        if not self.env.user.has_group("cdiscount_invoice_upload.group_cdiscount_user"):
+            raise AccessError(
+                _(
+                    "You are not allowed to send invoices to Cdiscount. Ask your "
+                    "administrator for the right “Cdiscount: send invoices”."
+                )
+            )
         if not self:
             raise UserError(_("Select at least one posted invoice of a Cdiscount order."))
         uploads = self.env["cdiscount.upload"]

@@ -17,6 +17,13 @@ class AccountMoveSend(models.AbstractModel):
         return super()._get_default_sending_method(move)
 
     @api.model
+    def _get_default_invoice_edi_format(self, move):
+        # EXTENDS account: the document goes to Cdiscount, not to the throw-away buyer partner.
+        if self._get_default_sending_method(move) == METHOD:
+            return False
+        return super()._get_default_invoice_edi_format(move)
+
+    @api.model
     def _is_applicable_to_company(self, method, company):
         # EXTENDS account
         if method == METHOD:

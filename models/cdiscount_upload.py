@@ -100,7 +100,9 @@ class CdiscountUpload(models.Model):
                     ref=upload.order_ref,
                     import_id=upload.import_id.name,
                 )
-            upload.move_id.message_post(body=body, attachment_ids=upload.attachment_id.ids)
+            upload.move_id.with_context(no_new_invoice=True).message_post(
+                body=body, attachment_ids=upload.attachment_id.ids
+            )
             if upload.order_id:
                 upload.order_id.message_post(body=body)
 

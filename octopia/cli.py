@@ -19,37 +19,59 @@ ENV = {
 }
 
 
+def _add_common(parser, defaults=True):
+    """The options every command takes, before or after the command name.
+
+    Under a command their default is SUPPRESS, so that they do not overwrite a value
+    given before the command name."""
+
+    def default(value):
+        return value if defaults else argparse.SUPPRESS
+
+    for name, var in ENV.items():
+        parser.add_argument(
+            f"--{name.replace('_', '-')}", dest=name, default=default(None), help=f"default: ${var}"
+        )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        default=default(False),
+        help="print import reports as JSON with Octopia's field names",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=default(300.0),
+        help="seconds --wait may poll (default 300)",
+    )
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="python -m octopia",
         description="Upload Cdiscount invoices to Octopia and follow their imports.",
     )
-    for name, var in ENV.items():
-        parser.add_argument(f"--{name.replace('_', '-')}", dest=name, help=f"default: ${var}")
-    parser.add_argument(
-        "--json",
-        action="store_true",
-        help="print import reports as JSON with Octopia's field names",
-    )
-    parser.add_argument(
-        "--timeout", type=float, default=300.0, help="seconds --wait may poll (default 300)"
-    )
+    _add_common(parser)
+    common = argparse.ArgumentParser(add_help=False)
+    _add_common(common, defaults=False)
     sub = parser.add_subparsers(dest="command", required=True)
     _add_sandbox(sub)
-    sub.add_parser("demo", help="run the whole flow against an embedded sandbox")
-    up = sub.add_parser("upload", help="upload the invoice of one order")
+    sub.add_parser("demo", parents=[common], help="run the whole flow against an embedded sandbox")
+    up = sub.add_parser("upload", parents=[common], help="upload the invoice of one order")
     up.add_argument("order_id")
     up.add_argument("file")
     up.add_argument("--wait", action="store_true", help="poll until the import is final")
-    bulk = sub.add_parser("bulk", help="upload <orderId>.pdf|.xml files (or one ZIP)")
+    bulk = sub.add_parser(
+        "bulk", parents=[common], help="upload <orderId>.pdf|.xml files (or one ZIP)"
+    )
     bulk.add_argument("files", nargs="+")
     bulk.add_argument("--wait", action="store_true")
     bulk.add_argument("--max-files", type=int, default=wire.MAX_FILES_PER_ZIP)
     bulk.add_argument("--max-bytes", type=int, default=wire.MAX_REQUEST_BYTES)
-    status = sub.add_parser("status", help="show one import")
+    status = sub.add_parser("status", parents=[common], help="show one import")
     status.add_argument("import_id")
     status.add_argument("--wait", action="store_true")
-    imports = sub.add_parser("imports", help="list imports, newest first")
+    imports = sub.add_parser("imports", parents=[common], help="list imports, newest first")
     imports.add_argument("--page", type=int, default=1)
     imports.add_argument("--page-size", type=int, default=20)
     imports.add_argument("--order", help="only imports holding this order id")
@@ -99,11 +121,13 @@ def format_report(report):
     return head + "\n" + format_table(rows, ("order", "file", "status", "step", "error"))
 
 
-def emit(reports, as_json, out=None):
+def emit(reports, as_json, out=None, single=None):
+    """Print reports; as JSON, one object when `single` (default: one report), else a list."""
     out = out or sys.stdout
     if as_json:
         data = [wire.report_to_wire(r) for r in reports]
-        out.write(json.dumps(data[0] if len(data) == 1 else data, indent=2) + "\n")
+        single = len(data) == 1 if single is None else single
+        out.write(json.dumps(data[0] if single else data, indent=2) + "\n")
     else:
         out.write("\n\n".join(format_report(r) for r in reports) + "\n")
 
@@ -129,21 +153,29 @@ def wait_all(client, reports, timeout):
 # --- commands -----------------------------------------------------------------------
 def cmd_upload(args):
     client = make_client(args)
-    file = bundle.make_file(args.order_id, path=args.file)
+    # A .pdf/.xml name claims a kind: content of another kind is refused, as in bulk.
+    kind = bundle.KIND_BY_EXT.get(os.path.splitext(args.file)[1].lower())
+    file = bundle.make_file(args.order_id, path=args.file, kind=kind)
     reports = [client.upload_order_invoice(args.order_id, file)]
     return wait_all(client, reports, args.timeout) if args.wait else reports
 
 
 def cmd_bulk(args):
     client = make_client(args)
-    if len(args.files) == 1 and args.files[0].lower().endswith(wire.EXT_ZIP):
-        reports = [client.upload_bulk([args.files[0]])]
-    else:
-        files = bundle.files_from_paths(args.files)
-        reports = [
-            client.upload_bulk([path])
-            for path, _orders in bundle.iter_zips(files, args.max_files, args.max_bytes)
-        ]
+    selection = bundle.files_from_paths(args.files)  # a single ZIP comes back as its path
+    reports = []
+    try:
+        if isinstance(selection, str):
+            reports.append(client.upload_bulk([selection]))
+        else:
+            with bundle.iter_zips(selection, args.max_files, args.max_bytes) as zips:
+                for path, _orders in zips:
+                    reports.append(client.upload_bulk([path]))
+    except OctopiaError:
+        if reports:  # say what was accepted before the failure, so nothing is re-sent blindly
+            print("Accepted before the error:", file=sys.stderr)
+            emit(reports, args.json, sys.stderr, single=False)
+        raise
     return wait_all(client, reports, args.timeout) if args.wait else reports
 
 
@@ -156,12 +188,13 @@ def cmd_status(args):
 
 def cmd_imports(args):
     reports, total = make_client(args).list_imports(args.page, args.page_size, args.order)
-    if not args.json:
+    if args.json:  # always a list page, with Octopia's field names
+        page = {wire.LIST_ITEMS: [wire.report_to_wire(r) for r in reports], wire.LIST_TOTAL: total}
+        print(json.dumps(page, indent=2))
+    else:
         rows = [(r.import_id, r.status, len(r.files), r.created_at) for r in reports]
         print(format_table(rows, ("import", "status", "files", "created")))
         print(f"{len(reports)} of {total} imports")
-        return None
-    return reports
 
 
 def cmd_sandbox(args):
@@ -216,5 +249,6 @@ def main(argv=None):
     if isinstance(result, int):
         return result
     if result:
-        emit(result, args.json)
+        # upload and status show one import (a JSON object); bulk may make several (a list)
+        emit(result, args.json, single=args.command != "bulk")
     return 0

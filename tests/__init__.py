@@ -1,1 +1,1 @@
-from . import test_install
+from . import test_config, test_eligibility, test_install, test_send, test_ubl_export

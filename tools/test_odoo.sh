@@ -10,6 +10,15 @@ if [ -z "$odoo_bin" ]; then
 fi
 "$root/tools/start_postgres.sh" || { echo "ERROR: PostgreSQL is not reachable." >&2; exit 2; }
 
+# Test-only Python packages, kept apart from Odoo's own environment (pure-Python, no deps).
+deps="$root/.odoo-test-deps"
+if [ ! -f "$deps/.installed" ] || [ "$root/tools/odoo-test-requirements.txt" -nt "$deps/.installed" ]; then
+    python3 -m pip install --quiet --disable-pip-version-check --no-deps --upgrade \
+        --target "$deps" -r "$root/tools/odoo-test-requirements.txt" || exit 2
+    touch "$deps/.installed"
+fi
+export PYTHONPATH="$deps${PYTHONPATH:+:$PYTHONPATH}"
+
 work=$(mktemp -d)
 db="cdiscount_test_$$_$(date +%s)"
 log="${ODOO_TEST_LOG:-$work/odoo-test.log}"
@@ -38,7 +47,7 @@ echo "=== Odoo tier: $odoo_bin, database $db ==="
 rc=$(cat "$work/rc")
 
 summary=$(grep -E "[0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests" "$log" | tail -n 1)
-ran=$(echo "$summary" | sed -nE 's/.* of ([0-9]+) tests.*/\1/p')
+ran=$(grep -Eo "cdiscount_invoice_upload: [0-9]+ tests" "$log" | grep -Eo "[0-9]+" | tail -n 1)
 failed=$(echo "$summary" | sed -nE 's/.* ([0-9]+) failed, ([0-9]+) error.*/\1+\2/p')
 failed=$(( ${failed:-0} ))
 errors=$(grep -cE " (ERROR|CRITICAL) " "$log")

@@ -1,0 +1,147 @@
+from odoo import Command
+
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+
+from ..octopia import auth
+from ..octopia.sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_SELLER_ID, SandboxServer
+
+
+class CdiscountCommon(AccountTestInvoicingCommon):
+    """A French company selling on Cdiscount, talking to the sandbox on 127.0.0.1."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.sandbox = SandboxServer(running_polls=1).start()
+        cls.addClassCleanup(cls.sandbox.stop)
+        cls.sandbox.seed_demo()
+        cls.sandbox.add_orders(DEMO_SELLER_ID, [f"CD-{n}" for n in range(2000, 2100)])
+        cls.company = cls.company_data["company"]
+        cls.company.write(cls._french_company_vals())
+        cls.tax_20 = cls._sale_tax(20.0)
+        cls.tax_10 = cls._sale_tax(10.0)
+        cls.tax_5_5 = cls._sale_tax(5.5)
+        cls.product = cls._create_product(
+            name="Cafetière",
+            lst_price=49.99,
+            taxes_id=[Command.set(cls.tax_20.ids)],
+            invoice_policy="order",
+        )
+        cls.buyer = cls.env["res.partner"].create(
+            {
+                "name": "Camille Martin",
+                "street": "3 rue des Lilas",
+                "zip": "69003",
+                "city": "Lyon",
+                "country_id": cls.env.ref("base.fr").id,
+                "email": "camille@example.com",
+            }
+        )
+        cls.account = cls._cdiscount_account(cls.company)
+        cls._seq = 2000
+
+    def setUp(self):
+        super().setUp()
+        auth.clear_token_cache()
+        self.sandbox.reset()  # imports, faults and the request log are per test
+
+    @classmethod
+    def _french_company_vals(cls):
+        return {
+            "country_id": cls.env.ref("base.fr").id,
+            "account_fiscal_country_id": cls.env.ref("base.fr").id,
+            "vat": "FR23334175221",
+            "company_registry": "334175221",
+            "street": "1 place du Marché",
+            "zip": "75001",
+            "city": "Paris",
+            "email": "shop@example.com",
+            "phone": "+33 1 23 45 67 89",
+        }
+
+    @classmethod
+    def _sale_tax(cls, amount):
+        group = cls.env["account.tax.group"].create(
+            {
+                "name": f"TVA {amount}%",
+                "company_id": cls.company.id,
+                "country_id": cls.env.ref("base.fr").id,
+            }
+        )
+        return cls.env["account.tax"].create(
+            {
+                "tax_group_id": group.id,
+                "name": f"TVA {amount}%",
+                "amount": amount,
+                "amount_type": "percent",
+                "type_tax_use": "sale",
+                "company_id": cls.company.id,
+                "country_id": cls.env.ref("base.fr").id,
+            }
+        )
+
+    @classmethod
+    def _cdiscount_account(cls, company, **values):
+        return cls.env["cdiscount.account"].create(
+            {
+                "name": f"Cdiscount {company.name}",
+                "company_id": company.id,
+                "seller_id": DEMO_SELLER_ID,
+                "client_id": DEMO_CLIENT_ID,
+                "client_secret": DEMO_CLIENT_SECRET,
+                "environment": "sandbox",
+                "sandbox_api_url": cls.sandbox.api_url,
+                "sandbox_auth_url": cls.sandbox.auth_url,
+                **values,
+            }
+        )
+
+    @classmethod
+    def _next_ref(cls):
+        cls._seq += 1
+        return f"CD-{cls._seq}"
+
+    @classmethod
+    def _order(cls, ref=None, lines=None, partner=None, company=None, **values):
+        """A confirmed sale order; `lines`: [(product, qty, price, discount)]."""
+        lines = lines or [(cls.product, 1, 49.99, 0.0)]
+        order = (
+            cls.env["sale.order"]
+            .with_company(company or cls.company)
+            .create(
+                {
+                    "partner_id": (partner or cls.buyer).id,
+                    "cdiscount_order_ref": ref if ref is not None else cls._next_ref(),
+                    "order_line": [
+                        Command.create(
+                            {
+                                "product_id": product.id,
+                                "product_uom_qty": qty,
+                                "price_unit": price,
+                                "discount": discount,
+                            }
+                        )
+                        for product, qty, price, discount in lines
+                    ],
+                    **values,
+                }
+            )
+        )
+        order.action_confirm()
+        return order
+
+    @classmethod
+    def _invoice(cls, order=None, post=True, **order_values):
+        order = order or cls._order(**order_values)
+        invoice = order._create_invoices()
+        if post:
+            invoice.action_post()
+        return invoice
+
+    def _finish_imports(self):
+        """Run the status sync until the sandbox reports every import final."""
+        for _attempt in range(5):
+            self.env["cdiscount.import"]._cron_sync_imports()
+            if not self.env["cdiscount.import"].search([("state", "=", "running")]):
+                return
+        self.fail("imports still running after 5 syncs")

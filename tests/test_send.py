@@ -1,0 +1,221 @@
+from unittest.mock import patch
+
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from ..octopia import samples
+from .common import CdiscountCommon
+
+UPLOAD = "/invoice-documents"
+
+
+@tagged("post_install", "-at_install")
+class TestSendOne(CdiscountCommon):
+    def _posts(self):
+        return self.sandbox.request_count(method="POST", path_prefix="/seller/")
+
+    def test_send_ubl_then_sync_to_success(self):
+        invoice = self._invoice()
+        self.assertEqual(invoice.cdiscount_state, "to_send")
+        action = invoice.action_cdiscount_send()
+        self.assertEqual(action["params"]["type"], "success")
+        self.assertEqual(invoice.cdiscount_state, "running")
+        upload = invoice.cdiscount_last_upload_id
+        self.assertEqual(upload.file_name, f"{invoice.cdiscount_order_ref}.xml")
+        self.assertEqual(upload.document_format, "ubl")
+        self.assertTrue(upload.import_id.name)
+        self.assertEqual(len(upload.checksum), 64)
+        self.assertIn(b"<cbc:ID>" + invoice.cdiscount_order_ref.encode(), upload.attachment_id.raw)
+        # the import id Octopia answered is the one recorded
+        seller_imports = self.sandbox.imports_of("SELLER-1")
+        self.assertIn(upload.import_id.name, [i["importId"] for i in seller_imports])
+        self.assertEqual(invoice.cdiscount_order_id.cdiscount_state, "running")
+
+        self._finish_imports()
+        self.assertEqual(invoice.cdiscount_state, "success")
+        self.assertEqual(upload.file_status, "Success")
+        self.assertTrue(upload.integration_status)
+        self.assertEqual(invoice.cdiscount_order_id.cdiscount_state, "success")
+        current = self.sandbox.current_invoice("SELLER-1", invoice.cdiscount_order_ref)
+        self.assertEqual(current["sha256"], upload.checksum)
+
+    def test_chatter_of_invoice_and_order_get_the_sent_file(self):
+        invoice = self._invoice()
+        invoice.action_cdiscount_send()
+        message = invoice.message_ids[:1]
+        self.assertIn(invoice.cdiscount_order_ref, message.body)
+        self.assertEqual(message.attachment_ids, invoice.cdiscount_last_upload_id.attachment_id)
+        self.assertIn(invoice.cdiscount_order_ref, invoice.cdiscount_order_id.message_ids[:1].body)
+
+    def test_second_send_is_refused_while_running_and_after_success(self):
+        invoice = self._invoice()
+        invoice.action_cdiscount_send()
+        with self.assertRaisesRegex(UserError, "already being processed"):
+            invoice.action_cdiscount_send()
+        self._finish_imports()
+        with self.assertRaisesRegex(UserError, "Replace on Cdiscount"):
+            invoice.action_cdiscount_send()
+        self.assertEqual(self._posts(), 1)
+
+    def test_replace_uploads_a_new_version_and_keeps_history(self):
+        invoice = self._invoice()
+        invoice.action_cdiscount_send()
+        self._finish_imports()
+        first = invoice.cdiscount_last_upload_id
+        invoice.action_cdiscount_replace()
+        second = invoice.cdiscount_last_upload_id
+        self.assertNotEqual(first, second)
+        self.assertEqual(invoice.cdiscount_state, "running")
+        self._finish_imports()
+        self.assertEqual(invoice.cdiscount_upload_ids, first | second)
+        self.assertEqual(first.state, "success")
+        history = self.sandbox.invoice_history("SELLER-1", invoice.cdiscount_order_ref)
+        self.assertEqual(
+            [h["importId"] for h in history], [first.import_id.name, second.import_id.name]
+        )
+
+    def test_unknown_order_ends_refused_with_the_reason(self):
+        order = self._order(ref="CD-NOT-ON-CDISCOUNT")
+        invoice = self._invoice(order)
+        invoice.action_cdiscount_send()
+        self._finish_imports()
+        self.assertEqual(invoice.cdiscount_state, "failure")
+        self.assertIn("OrderNotFound", invoice.cdiscount_error)
+        self.assertEqual(invoice.cdiscount_integration_status, "OrderCheck")
+        self.assertEqual(invoice.cdiscount_order_id.cdiscount_state, "failure")
+        # a refused invoice can be corrected and uploaded again
+        self.assertFalse(invoice._cdiscount_get_eligibility_error(replace=True))
+
+    def test_lost_answer_is_recorded_not_resent_then_adopted(self):
+        invoice = self._invoice()
+        self.sandbox.inject("drop_after_accept", path=UPLOAD)
+        action = invoice.action_cdiscount_send()
+        self.assertEqual(action["params"]["type"], "warning")
+        self.assertEqual(invoice.cdiscount_state, "unknown")
+        self.assertEqual(self._posts(), 1)
+        with self.assertRaisesRegex(UserError, "already being processed"):
+            invoice.action_cdiscount_send()
+        self._finish_imports()
+        upload = invoice.cdiscount_last_upload_id
+        self.assertEqual(upload.import_id.name, self.sandbox.imports_of("SELLER-1")[-1]["importId"])
+        self.assertEqual(invoice.cdiscount_state, "success")
+        self.assertEqual(self._posts(), 1)
+
+    def test_lost_answer_never_received_is_offered_again(self):
+        invoice = self._invoice()
+        self.sandbox.inject("drop", path=UPLOAD)
+        invoice.action_cdiscount_send()
+        self.assertEqual(invoice.cdiscount_state, "unknown")
+        self.env["cdiscount.upload"]._cdiscount_reconcile_unknown()
+        self.assertEqual(invoice.cdiscount_state, "error")
+        self.assertIn("never received", invoice.cdiscount_error)
+        invoice.action_cdiscount_send()
+        self.assertEqual(invoice.cdiscount_state, "running")
+
+    def test_refused_request_sends_nothing_and_records_nothing(self):
+        invoice = self._invoice()
+        self.sandbox.inject("status", path=UPLOAD, status=403)
+        with self.assertRaisesRegex(UserError, "may not upload invoices for seller SELLER-1"):
+            invoice.action_cdiscount_send()
+        self.assertFalse(invoice.cdiscount_upload_ids)
+        self.assertEqual(invoice.cdiscount_state, "to_send")
+
+    def test_sale_order_button_sends_its_invoice(self):
+        order = self._order()
+        invoice = self._invoice(order)
+        order.action_cdiscount_send_invoices()
+        self.assertEqual(invoice.cdiscount_state, "running")
+        self.assertEqual(order.cdiscount_upload_count, 1)
+        action = order.action_cdiscount_view_uploads()
+        self.assertEqual(
+            self.env["cdiscount.upload"].search(action["domain"]), invoice.cdiscount_upload_ids
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestSendPdf(CdiscountCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.account.document_format = "pdf"
+        # Odoo's tests render reports as HTML unless told to make a PDF. wkhtmltopdf itself
+        # would fetch the report's assets over HTTP from this very test transaction, so the
+        # binary is replaced by a real, small PDF; the rest of Odoo's PDF flow runs as is.
+        cls.env = cls.env(context=dict(cls.env.context, force_report_rendering=True))
+        cls.wkhtmltopdf = patch.object(
+            cls.env.registry["ir.actions.report"],
+            "_run_wkhtmltopdf",
+            autospec=True,
+            side_effect=lambda *args, **kwargs: samples.pdf_invoice("rendered"),
+        )
+        cls.render = cls.wkhtmltopdf.start()
+        cls.addClassCleanup(cls.wkhtmltopdf.stop)
+
+    def setUp(self):
+        super().setUp()
+        self.render.reset_mock()
+
+    def test_pdf_is_rendered_once_then_reused(self):
+        invoice = self._invoice()
+        invoice.action_cdiscount_send()
+        self.assertEqual(self.render.call_count, 1)
+        stored = invoice.invoice_pdf_report_id
+        self.assertTrue(stored)
+        self._finish_imports()
+        invoice.action_cdiscount_replace()
+        self.assertEqual(self.render.call_count, 1, "an existing PDF must never be rendered again")
+        uploads = invoice.cdiscount_upload_ids
+        self.assertEqual(set(uploads.mapped("checksum")), {uploads[0].checksum})
+        self.assertEqual(uploads[0].file_name, f"{invoice.cdiscount_order_ref}.pdf")
+        self.assertEqual(invoice.invoice_pdf_report_id, stored)
+
+    def test_existing_pdf_is_sent_as_it_is(self):
+        invoice = self._invoice()
+        self.env["account.move.send"]._generate_and_send_invoices(
+            invoice, sending_methods={"manual"}, invoice_edi_format=False
+        )
+        stored = invoice.invoice_pdf_report_id.raw
+        invoice.action_cdiscount_send()
+        self.assertEqual(invoice.cdiscount_last_upload_id.attachment_id.raw, stored)
+
+
+@tagged("post_install", "-at_install")
+class TestSendAndPrint(CdiscountCommon):
+    def test_cdiscount_is_the_default_method_for_cdiscount_invoices(self):
+        invoice = self._invoice()
+        send = self.env["account.move.send"]
+        self.assertEqual(send._get_default_sending_method(invoice), "cdiscount")
+        other = self.init_invoice(
+            "out_invoice", partner=self.buyer, products=self.product, post=True
+        )
+        self.assertNotEqual(send._get_default_sending_method(other), "cdiscount")
+
+    def test_send_and_print_uploads_the_invoice(self):
+        invoice = self._invoice()
+        self.env["account.move.send"]._generate_and_send_invoices(
+            invoice, sending_methods={"cdiscount"}
+        )
+        self.assertEqual(invoice.cdiscount_state, "running")
+        self.assertTrue(invoice.invoice_pdf_report_id, "Send & Print still makes the PDF")
+        self._finish_imports()
+        self.assertEqual(invoice.cdiscount_state, "success")
+
+    def test_send_and_print_alert_for_an_ineligible_invoice(self):
+        invoice = self._invoice()
+        invoice.action_cdiscount_send()
+        send = self.env["account.move.send"]
+        moves_data = {
+            invoice: send._get_default_sending_settings(invoice, sending_methods={"cdiscount"})
+        }
+        alerts = send._get_alerts(invoice, moves_data)
+        self.assertEqual(alerts["cdiscount_not_eligible"]["level"], "danger")
+        self.assertIn(invoice.name, alerts["cdiscount_not_eligible"]["message"])
+
+    def test_send_and_print_error_is_reported_in_the_chatter(self):
+        invoice = self._invoice()
+        self.sandbox.inject("status", path=UPLOAD, status=403)
+        self.env["account.move.send"]._generate_and_send_invoices(
+            invoice, sending_methods={"cdiscount"}, allow_raising=False
+        )
+        self.assertFalse(invoice.cdiscount_upload_ids)
+        self.assertIn("Not sent to Cdiscount", invoice.message_ids[:1].body)
