@@ -17,6 +17,7 @@
         "views/account_move_views.xml",
         "views/sale_order_views.xml",
         "views/res_config_settings_views.xml",
+        "wizards/account_move_cdiscount_send_views.xml",
         "views/cdiscount_menus.xml",
     ],
     "installable": True,

@@ -1,12 +1,11 @@
-from . import (
-    account_edi_xml_ubl_cdiscount,
-    account_move,
-    account_move_send,
-    cdiscount_account,
-    cdiscount_import,
-    cdiscount_upload,
-    res_company,
-    res_config_settings,
-    res_partner,
-    sale_order,
-)
+from . import cdiscount_account
+from . import cdiscount_import
+from . import cdiscount_upload
+from . import cdiscount_sender
+from . import res_company
+from . import res_config_settings
+from . import res_partner
+from . import sale_order
+from . import account_move
+from . import account_move_send
+from . import account_edi_xml_ubl_cdiscount

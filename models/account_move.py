@@ -14,6 +14,7 @@ _logger = logging.getLogger(__name__)
 CDISCOUNT_STATES = [
     ("not_applicable", "Not applicable"),
     ("to_send", "To send"),
+    ("queued", "Queued"),
     ("running", "Processing"),
     ("unknown", "Outcome unknown"),
     ("success", "Accepted"),
@@ -67,6 +68,17 @@ class AccountMove(models.Model):
         "sync looks it up before any new upload. Accepted / Refused: Cdiscount's result. "
         "Not sent: the upload failed before Cdiscount accepted it.",
     )
+    cdiscount_queued = fields.Boolean(
+        string="Queued for Cdiscount",
+        copy=False,
+        index=True,
+        help="Waiting for the next background send to Cdiscount (bulk ZIP import).",
+    )
+    cdiscount_queue_format = fields.Selection(
+        [("ubl", "UBL 2.1"), ("pdf", "PDF")], copy=False, string="Queued Format"
+    )
+    cdiscount_queue_replace = fields.Boolean(copy=False)
+    cdiscount_queue_user_id = fields.Many2one("res.users", copy=False, string="Queued By")
     cdiscount_import_id = fields.Many2one(related="cdiscount_last_upload_id.import_id")
     cdiscount_file_status = fields.Char(related="cdiscount_last_upload_id.file_status")
     cdiscount_integration_status = fields.Char(
@@ -101,10 +113,18 @@ class AccountMove(models.Model):
         for move in self:
             move.cdiscount_last_upload_id = move.cdiscount_upload_ids.sorted("id")[-1:]
 
-    @api.depends("state", "move_type", "cdiscount_order_count", "cdiscount_last_upload_id.state")
+    @api.depends(
+        "state",
+        "move_type",
+        "cdiscount_order_count",
+        "cdiscount_queued",
+        "cdiscount_last_upload_id.state",
+    )
     def _compute_cdiscount_state(self):
         for move in self:
-            if move.cdiscount_last_upload_id:
+            if move.cdiscount_queued:
+                move.cdiscount_state = "queued"
+            elif move.cdiscount_last_upload_id:
                 move.cdiscount_state = move.cdiscount_last_upload_id.state
             elif (
                 move.cdiscount_order_count
@@ -114,6 +134,30 @@ class AccountMove(models.Model):
                 move.cdiscount_state = "to_send"
             else:
                 move.cdiscount_state = "not_applicable"
+
+    def _post(self, soft=True):
+        # EXTENDS account: queue invoices of Cdiscount orders when the account sends by itself.
+        posted = super()._post(soft=soft)
+        auto = posted.filtered(
+            lambda m: m.cdiscount_account_id.auto_send and not m._cdiscount_get_eligibility_error()
+        )
+        if auto:
+            auto._cdiscount_queue()
+        return posted
+
+    def _cdiscount_queue(self, document_format=False, replace=False):
+        """Hand these invoices to the background sender (never upload inside this transaction)."""
+        self.write(
+            {
+                "cdiscount_queued": True,
+                "cdiscount_queue_format": document_format,
+                "cdiscount_queue_replace": replace,
+                "cdiscount_queue_user_id": self.env.user.id,
+            }
+        )
+        cron = self.env.ref("cdiscount_invoice_upload.ir_cron_cdiscount_send_queue", False)
+        if cron:
+            cron._trigger()
 
     # --- eligibility ----------------------------------------------------------------
     def _cdiscount_get_eligibility_error(self, replace=False):
@@ -174,6 +218,12 @@ class AccountMove(models.Model):
 
     def _cdiscount_get_state_error(self, replace):
         name = self.name
+        if self.cdiscount_state == "queued" and not self.env.context.get("cdiscount_from_queue"):
+            return _(
+                "%(invoice)s is already queued for Cdiscount: it will be sent in the next "
+                "background run.",
+                invoice=name,
+            )
         if self.cdiscount_state in ("running", "unknown"):
             return _(
                 "%(invoice)s is already being processed by Cdiscount: wait for the result "
@@ -189,11 +239,11 @@ class AccountMove(models.Model):
         return ""
 
     # --- documents ----------------------------------------------------------------
-    def _cdiscount_prepare_file(self, account):
+    def _cdiscount_prepare_file(self, account, document_format=None):
         """Build the document to upload: (bundle.InvoiceFile, "") or (None, error message)."""
         self.ensure_one()
         try:
-            if account.document_format == "pdf":
+            if (document_format or account.document_format) == "pdf":
                 data, kind = self._cdiscount_get_pdf(), "pdf"
             else:
                 data, kind = self._cdiscount_get_ubl(), "xml"
@@ -234,6 +284,14 @@ class AccountMove(models.Model):
             )
             self.invalidate_recordset(["invoice_pdf_report_id", "invoice_pdf_report_file"])
         return self.invoice_pdf_report_id.raw
+
+    def action_cdiscount_send_wizard(self):
+        """The bulk send wizard on these invoices (ZIP imports, reasons for the others)."""
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "cdiscount_invoice_upload.account_move_cdiscount_send_action"
+        )
+        action["context"] = {"active_model": "account.move", "active_ids": self.ids}
+        return action
 
     # --- sending one invoice --------------------------------------------------------
     def action_cdiscount_send(self):
@@ -314,6 +372,34 @@ class AccountMove(models.Model):
         self._cdiscount_commit()
         account._cdiscount_schedule_sync()
         return upload
+
+    # --- activities -----------------------------------------------------------------
+    def _cdiscount_responsible(self):
+        account = self.cdiscount_account_id
+        if account.responsible_user_id:
+            return account.responsible_user_id
+        if self.invoice_user_id and not self.invoice_user_id.share:
+            return self.invoice_user_id
+        managers = self.env.ref("account.group_account_manager").users
+        return managers.filtered(lambda u: self.company_id in u.company_ids)[:1] or self.env.user
+
+    def _cdiscount_open_activity(self, note):
+        self.ensure_one()
+        activity_type = self.env.ref("cdiscount_invoice_upload.mail_activity_type_cdiscount")
+        existing = self.activity_ids.filtered(lambda a: a.activity_type_id == activity_type)
+        if existing:
+            existing.note = note
+            return existing
+        return self.activity_schedule(
+            "cdiscount_invoice_upload.mail_activity_type_cdiscount",
+            note=note,
+            user_id=self._cdiscount_responsible().id,
+        )
+
+    def _cdiscount_close_activities(self):
+        activity_type = self.env.ref("cdiscount_invoice_upload.mail_activity_type_cdiscount")
+        done = self.activity_ids.filtered(lambda a: a.activity_type_id == activity_type)
+        done.action_feedback(feedback=_("Cdiscount accepted a later upload of this invoice."))
 
     def _cdiscount_commit(self):
         """An accepted upload must never be forgotten, whatever fails after it."""

@@ -70,6 +70,18 @@ class CdiscountAccount(models.Model):
         help="Off by default. Cdiscount keeps one invoice per order, and a new upload replaces "
         "it: a credit note uploaded for an order replaces that order's invoice on Cdiscount."
     )
+    auto_send = fields.Boolean(
+        string="Send Automatically",
+        help="Queue the invoices of Cdiscount orders as soon as they are posted; a background "
+        "job sends the queue as bulk ZIP imports.",
+    )
+    responsible_user_id = fields.Many2one(
+        "res.users",
+        string="Responsible",
+        domain="[('share', '=', False)]",
+        help="Gets an activity on each invoice Cdiscount refuses. Empty: the invoice's "
+        "salesperson, or else an accounting manager.",
+    )
     max_file_bytes = fields.Integer(string="Max File Size (bytes)", default=wire.MAX_FILE_BYTES)
     max_request_bytes = fields.Integer(
         string="Max Request Size (bytes)", default=wire.MAX_REQUEST_BYTES
@@ -80,6 +92,9 @@ class CdiscountAccount(models.Model):
         default=24,
         help="An import still processing after this long is flagged for the accountant.",
     )
+    to_send_count = fields.Integer(compute="_compute_counters")
+    running_count = fields.Integer(compute="_compute_counters")
+    failed_count = fields.Integer(compute="_compute_counters")
     last_check_date = fields.Datetime(readonly=True, copy=False)
     last_check_message = fields.Char(readonly=True, copy=False)
 
@@ -95,6 +110,35 @@ class CdiscountAccount(models.Model):
     def _compute_has_client_secret(self):
         for account, secret in zip(self, self.sudo().mapped("client_secret"), strict=True):
             account.has_client_secret = bool(secret)
+
+    def _compute_counters(self):
+        groups = self.env["account.move"]._read_group(
+            [("company_id", "in", self.company_id.ids), ("cdiscount_order_id", "!=", False)],
+            ["company_id", "cdiscount_state"],
+            ["__count"],
+        )
+        counts = {(company.id, state): count for company, state, count in groups}
+        for account in self:
+            def count(states, company=account.company_id.id):
+                return sum(counts.get((company, state), 0) for state in states)
+
+            account.to_send_count = count(("to_send", "queued"))
+            account.running_count = count(("running", "unknown"))
+            account.failed_count = count(("failure", "error"))
+
+    def action_open_invoices(self):
+        """The company's Cdiscount invoices in the given states (counter buttons)."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "cdiscount_invoice_upload.account_move_cdiscount_review_action"
+        )
+        states = self.env.context.get("cdiscount_states") or ["failure", "error"]
+        action["domain"] = [
+            ("company_id", "=", self.company_id.id),
+            ("cdiscount_order_id", "!=", False),
+            ("cdiscount_state", "in", states),
+        ]
+        return action
 
     # --- the boundary with the Octopia core ------------------------------------------
     def _cdiscount_urls(self):

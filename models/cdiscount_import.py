@@ -1,4 +1,6 @@
-from odoo import api, fields, models, modules
+from datetime import timedelta
+
+from odoo import _, api, fields, models, modules
 from odoo.exceptions import UserError
 
 from ..octopia import wire
@@ -53,6 +55,7 @@ class CdiscountImport(models.Model):
     user_id = fields.Many2one("res.users", readonly=True, default=lambda self: self.env.user)
     report_json = fields.Text(string="Last Report", readonly=True)
     last_sync_date = fields.Datetime(readonly=True)
+    late_alerted = fields.Boolean(readonly=True, copy=False)
     sync_error = fields.Text(readonly=True)
 
     _sql_constraints = [
@@ -127,6 +130,32 @@ class CdiscountImport(models.Model):
             upload = uploads.get(result.order_id)
             if upload:
                 upload._cdiscount_apply_file_result(result)
+        if not report.is_final:
+            self._cdiscount_alert_if_late()
+
+    def _cdiscount_alert_if_late(self):
+        """Still processing after the account's alert delay: tell the accountant, once."""
+        hours = self.account_id.running_alert_hours
+        if self.late_alerted or not hours:
+            return
+        if self.create_date > fields.Datetime.now() - timedelta(hours=hours):
+            return
+        self.late_alerted = True
+        note = _(
+            "Cdiscount is still processing import %(import_id)s after %(hours)s hours. "
+            "It is still checked regularly; contact Cdiscount if it stays so.",
+            import_id=self.name,
+            hours=hours,
+        )
+        for move in self.upload_ids.filtered(lambda u: u.state == "running").move_id:
+            move._cdiscount_open_activity(note)
+
+    def action_resend_failed(self):
+        """Open the bulk send on the invoices of this import whose file failed."""
+        failed = self.upload_ids.filtered(lambda u: u.state in ("failure", "error")).move_id
+        if not failed:
+            raise UserError(_("No file of this import failed."))
+        return failed.action_cdiscount_send_wizard()
 
     def _cdiscount_commit(self):
         if not modules.module.current_test:

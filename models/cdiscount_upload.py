@@ -57,34 +57,69 @@ class CdiscountUpload(models.Model):
     @api.model
     def _cdiscount_record(self, move, account, file, *, state, import_record=None, error=""):
         """Store the sent file on the invoice and write the history line."""
-        kind = "pdf" if file.kind == "pdf" else "ubl"
-        attachment = self.env["ir.attachment"].create(
-            {
-                "name": file.file_name,
-                "raw": file.read(),
-                "mimetype": file.mime,
-                "res_model": "account.move",
-                "res_id": move.id,
-                "description": _("Sent to Cdiscount"),
-            }
+        return self._cdiscount_record_many(account, [(move, file)], state, import_record, error)
+
+    @api.model
+    def _cdiscount_record_many(self, account, moves_files, state, import_record=None, error=""):
+        """History lines (and sent files) for the invoices of one upload, in a few queries."""
+        attachments = self.env["ir.attachment"].create(
+            [
+                {
+                    "name": file.file_name,
+                    "raw": file.read(),
+                    "mimetype": file.mime,
+                    "res_model": "account.move",
+                    "res_id": move.id,
+                    "description": _("Sent to Cdiscount"),
+                }
+                for move, file in moves_files
+            ]
         )
+        uploads = self.create(
+            [
+                {
+                    "move_id": move.id,
+                    "order_id": move.cdiscount_order_id.id,
+                    "order_ref": file.order_id,
+                    "account_id": account.id,
+                    "import_id": import_record.id if import_record else False,
+                    "file_name": file.file_name,
+                    "document_format": "pdf" if file.kind == "pdf" else "ubl",
+                    "attachment_id": attachment.id,
+                    "checksum": file.sha256,
+                    "state": state,
+                    "error_message": error or False,
+                }
+                for (move, file), attachment in zip(moves_files, attachments, strict=True)
+            ]
+        )
+        uploads._cdiscount_post_sent_message()
+        return uploads
+
+    @api.model
+    def _cdiscount_record_error(self, move, account, message):
+        """An upload that did not reach Cdiscount: kept in the history, the invoice can be
+        sent again once corrected."""
         upload = self.create(
             {
                 "move_id": move.id,
                 "order_id": move.cdiscount_order_id.id,
-                "order_ref": file.order_id,
+                "order_ref": move.cdiscount_order_ref,
                 "account_id": account.id,
-                "import_id": import_record.id if import_record else False,
-                "file_name": file.file_name,
-                "document_format": kind,
-                "attachment_id": attachment.id,
-                "checksum": file.sha256,
-                "state": state,
-                "error_message": error or False,
+                "state": "error",
+                "error_message": message,
             }
         )
-        upload._cdiscount_post_sent_message()
+        move.with_context(no_new_invoice=True).message_post(
+            body=_("Not sent to Cdiscount: %(reason)s", reason=message)
+        )
         return upload
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        uploads = super().create(vals_list)
+        uploads.move_id.filtered("cdiscount_queued").cdiscount_queued = False
+        return uploads
 
     def _cdiscount_post_sent_message(self):
         for upload in self:
@@ -139,6 +174,7 @@ class CdiscountUpload(models.Model):
     def _cdiscount_apply_file_result(self, result):
         """Write one file result of an import report (unknown values kept as text)."""
         self.ensure_one()
+        previous = self.state
         state = FILE_STATE.get(result.status, self.state)
         self.write(
             {
@@ -148,12 +184,28 @@ class CdiscountUpload(models.Model):
                 "error_message": result.error_text or False,
             }
         )
+        if state != previous and state in ("failure", "success"):
+            self._cdiscount_update_activities()
+
+    # --- activities for the accountant ----------------------------------------------
+    def _cdiscount_update_activities(self):
+        """A refused file opens an activity; a later accepted upload closes it."""
+        self.ensure_one()
+        move = self.move_id
+        if self.state == "success":
+            move._cdiscount_close_activities()
+        elif self == move.cdiscount_last_upload_id:
+            move._cdiscount_open_activity(
+                _("Cdiscount refused the invoice: %(reason)s", reason=self.error_message or "?")
+            )
 
     @api.model
     def _cdiscount_reconcile_unknown(self):
         """Uploads whose answer was lost: adopt the import Cdiscount created for them, or
         mark them "not sent" so they can be sent again."""
-        for upload in self.search([("state", "=", "unknown")]):
+        for upload in self.search([("state", "=", "unknown")], order="id"):
+            if upload.state != "unknown":  # adopted with a sibling of its ZIP
+                continue
             try:
                 found = upload.account_id._cdiscount_client().find_imports_for_order(
                     upload.order_ref
@@ -164,17 +216,24 @@ class CdiscountUpload(models.Model):
             upload._cdiscount_adopt(found)
 
     def _cdiscount_adopt(self, reports):
+        """Link this upload to the import Cdiscount made of it: the newest one holding its
+        order, not older than the upload, and not already the result of another upload."""
         self.ensure_one()
         since = fields.Datetime.to_string(self.create_date - timedelta(minutes=5))
-        known = set(
-            self.env["cdiscount.import"]
-            .search([("account_id", "=", self.account_id.id)])
-            .mapped("name")
+        Import = self.env["cdiscount.import"]
+        taken = set(
+            self.search(
+                [
+                    ("order_ref", "=", self.order_ref),
+                    ("id", "!=", self.id),
+                    ("import_id", "!=", False),
+                ]
+            ).import_id.mapped("name")
         )
         fresh = [
             r
             for r in reports
-            if r.import_id not in known
+            if r.import_id not in taken
             and (not r.created_at or r.created_at.replace("T", " ")[:19] >= since)
         ]
         if not fresh:
@@ -188,11 +247,28 @@ class CdiscountUpload(models.Model):
             )
             return
         report = fresh[0]
-        imp = self.env["cdiscount.import"]._cdiscount_create_from_report(
-            self.account_id, report, kind="single"
+        imp = Import.search(
+            [("account_id", "=", self.account_id.id), ("name", "=", report.import_id)], limit=1
         )
-        self.write({"import_id": imp.id, "state": "running", "error_message": False})
+        if not imp:
+            kind = "bulk" if len(report.files) > 1 else "single"
+            imp = Import._cdiscount_create_from_report(self.account_id, report, kind=kind)
+        siblings = self._cdiscount_lost_siblings(report)
+        (self | siblings).write({"import_id": imp.id, "state": "running", "error_message": False})
         imp._cdiscount_apply_report(report)
+
+    def _cdiscount_lost_siblings(self, report):
+        """Other lost uploads of the same ZIP: adopted with it, without one look-up each."""
+        return self.search(
+            [
+                ("id", "!=", self.id),
+                ("state", "=", "unknown"),
+                ("account_id", "=", self.account_id.id),
+                ("order_ref", "in", [f.order_id for f in report.files]),
+                ("create_date", ">=", self.create_date - timedelta(minutes=1)),
+                ("create_date", "<=", self.create_date + timedelta(minutes=1)),
+            ]
+        )
 
 
 FILE_STATE = {

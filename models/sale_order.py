@@ -57,7 +57,7 @@ class SaleOrder(models.Model):
 
     @api.depends("invoice_ids.cdiscount_state", "cdiscount_order_ref")
     def _compute_cdiscount_state(self):
-        order_of_state = ["failure", "error", "unknown", "running", "to_send", "success"]
+        order_of_state = ["failure", "error", "unknown", "running", "queued", "to_send", "success"]
         for order in self:
             states = set(
                 order.invoice_ids.filtered(lambda m: m.cdiscount_state != "not_applicable").mapped(

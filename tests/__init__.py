@@ -1,1 +1,5 @@
-from . import test_config, test_eligibility, test_install, test_send, test_ubl_export
+from . import test_install
+from . import test_config
+from . import test_eligibility
+from . import test_send
+from . import test_ubl_export
