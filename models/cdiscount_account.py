@@ -119,6 +119,7 @@ class CdiscountAccount(models.Model):
         )
         counts = {(company.id, state): count for company, state, count in groups}
         for account in self:
+
             def count(states, company=account.company_id.id):
                 return sum(counts.get((company, state), 0) for state in states)
 

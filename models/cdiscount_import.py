@@ -103,11 +103,16 @@ class CdiscountImport(models.Model):
                 continue
             try:
                 report = record.account_id._cdiscount_client().get_import(record.name)
-            except (OctopiaError, UserError) as exc:
-                record.write({"sync_error": str(exc), "last_sync_date": fields.Datetime.now()})
+            except OctopiaError as exc:
+                record._cdiscount_sync_failed(record.account_id._cdiscount_describe_error(exc))
+            except UserError as exc:
+                record._cdiscount_sync_failed(exc.args[0])
             else:
                 record._cdiscount_apply_report(report)
             record._cdiscount_commit()
+
+    def _cdiscount_sync_failed(self, message):
+        self.write({"sync_error": message, "last_sync_date": fields.Datetime.now()})
 
     def _cdiscount_try_lock(self):
         self.env.cr.execute(

@@ -44,6 +44,7 @@ class CdiscountCommon(AccountTestInvoicingCommon):
         super().setUp()
         auth.clear_token_cache()
         self.sandbox.reset()  # imports, faults and the request log are per test
+        self.sandbox.set_running(polls=1, seconds=0)
 
     @classmethod
     def _french_company_vals(cls):
