@@ -31,6 +31,7 @@ test-odoo:
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	tools/pylint_odoo.sh $(VENV)
 
 bench: $(VENV)/.installed
 	$(PY) bench/bench_core.py

@@ -20,6 +20,4 @@
         "wizards/account_move_cdiscount_send_views.xml",
         "views/cdiscount_menus.xml",
     ],
-    "installable": True,
-    "application": False,
 }

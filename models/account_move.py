@@ -29,7 +29,6 @@ class AccountMove(models.Model):
 
     cdiscount_order_id = fields.Many2one(
         "sale.order",
-        string="Cdiscount Order",
         compute="_compute_cdiscount_order_id",
         store=True,
         index="btree_not_null",
@@ -44,7 +43,6 @@ class AccountMove(models.Model):
     )
     cdiscount_account_id = fields.Many2one(
         "cdiscount.account",
-        string="Cdiscount Account",
         compute="_compute_cdiscount_account_id",
     )
     cdiscount_upload_ids = fields.One2many(

@@ -44,7 +44,6 @@ class CdiscountAccount(models.Model):
         help="Created in the Octopia seller portal, with the right to upload invoices.",
     )
     client_secret = fields.Char(
-        string="Client Secret",
         groups="base.group_system",
         copy=False,
         help="Only settings administrators can read or change it.",

@@ -31,13 +31,11 @@ class CdiscountUpload(models.Model):
         index=True,
         ondelete="cascade",
     )
-    order_id = fields.Many2one("sale.order", string="Order", readonly=True, index=True)
+    order_id = fields.Many2one("sale.order", readonly=True, index=True)
     order_ref = fields.Char(string="Cdiscount Order ID", readonly=True, index=True)
     account_id = fields.Many2one("cdiscount.account", readonly=True, ondelete="restrict")
     company_id = fields.Many2one(related="move_id.company_id", store=True, index=True)
-    import_id = fields.Many2one(
-        "cdiscount.import", string="Import", readonly=True, index=True, ondelete="set null"
-    )
+    import_id = fields.Many2one("cdiscount.import", readonly=True, index=True, ondelete="set null")
     file_name = fields.Char(readonly=True)
     document_format = fields.Selection(
         [("ubl", "UBL 2.1"), ("pdf", "PDF")], string="Format", readonly=True

@@ -18,7 +18,6 @@ class SaleOrder(models.Model):
     )
     cdiscount_account_id = fields.Many2one(
         "cdiscount.account",
-        string="Cdiscount Account",
         compute="_compute_cdiscount_account_id",
         store=True,
         readonly=False,

@@ -111,7 +111,7 @@ class InvoiceFile:
             return io.BytesIO(self.data)
         return open(self.path, "rb")
 
-    def read(self) -> bytes:
+    def read(self) -> bytes:  # pylint: disable=method-required-super
         if self.data is not None:
             return self.data
         with self.open() as fh:

@@ -1,4 +1,5 @@
 """`python -m octopia`: talk to Octopia (or the local sandbox) from a terminal."""
+# pylint: disable=print-used
 
 import argparse
 import json

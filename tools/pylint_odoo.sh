@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# pylint-odoo on the addon, seen under its technical name (as Odoo sees it).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+venv=${1:-$root/.venv}
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check pylint-odoo
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+ln -s "$root" "$work/cdiscount_invoice_upload"
+cd "$work"
+"$venv/bin/pylint" --rcfile "$root/.pylintrc" \
+    --disable=prefer-env-translation,manifest-required-author cdiscount_invoice_upload
