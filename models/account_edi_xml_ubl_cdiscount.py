@@ -5,6 +5,8 @@ from odoo import _, api, models
 # UNCL 4461 "Online payment service": the buyer paid Cdiscount at checkout. Unlike credit transfer
 # (30/58), it needs no payee account (EN 16931 BR-61).
 PAYMENT_MEANS_ONLINE = 68
+# Plain EN 16931: without a buyer Peppol endpoint (private buyers) the document is not Peppol BIS.
+CUSTOMIZATION_ID = "urn:cen.eu:en16931:2017"
 SIREN_SCHEME = "0002"  # ISO 6523 ICD of the French SIREN register
 
 
@@ -21,6 +23,7 @@ class AccountEdiXmlUblCdiscount(models.AbstractModel):
     def _export_invoice_vals(self, invoice):
         # EXTENDS account_edi_ubl_cii: Cdiscount matches the document with its own order id.
         vals = super()._export_invoice_vals(invoice)
+        vals["vals"]["customization_id"] = CUSTOMIZATION_ID
         if invoice.cdiscount_order_ref:
             vals["vals"]["order_reference"] = invoice.cdiscount_order_ref
         origin = self._cdiscount_get_origin_invoice(invoice)

@@ -106,6 +106,7 @@ class TestUblExport(CdiscountCommon):
         return {rate: (round(b, 2), round(a, 2)) for rate, (b, a) in subtotals.items()}
 
     def _assert_key_values(self, tree, move):
+        self.assertEqual(self._text(tree, "cbc:CustomizationID"), "urn:cen.eu:en16931:2017")
         self.assertEqual(self._text(tree, "cac:OrderReference/cbc:ID"), move.cdiscount_order_ref)
         self.assertEqual(self._text(tree, "cac:PaymentMeans/cbc:PaymentMeansCode"), "68")
         self.assertFalse(tree.xpath("//cac:PayeeFinancialAccount", namespaces=NS))

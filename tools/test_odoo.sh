@@ -47,7 +47,7 @@ echo "=== Odoo tier: $odoo_bin, database $db ==="
 rc=$(cat "$work/rc")
 
 summary=$(grep -E "[0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests" "$log" | tail -n 1)
-ran=$(grep -Eo "cdiscount_invoice_upload: [0-9]+ tests" "$log" | grep -Eo "[0-9]+" | tail -n 1)
+ran=$(echo "$summary" | sed -nE 's/.* of ([0-9]+) tests.*/\1/p')  # test methods
 failed=$(echo "$summary" | sed -nE 's/.* ([0-9]+) failed, ([0-9]+) error.*/\1+\2/p')
 failed=$(( ${failed:-0} ))
 errors=$(grep -cE " (ERROR|CRITICAL) " "$log")
