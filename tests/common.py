@@ -104,15 +104,17 @@ class CdiscountCommon(AccountTestInvoicingCommon):
 
     @classmethod
     def _order(cls, ref=None, lines=None, partner=None, company=None, **values):
-        """A confirmed sale order; `lines`: [(product, qty, price, discount)]."""
+        """A confirmed sale order; `lines`: [(product, qty, price, discount)].
+        `ref`: the Cdiscount order id (None: a fresh one; False: let the order compute it)."""
         lines = lines or [(cls.product, 1, 49.99, 0.0)]
+        if ref is not False:
+            values["cdiscount_order_ref"] = ref if ref is not None else cls._next_ref()
         order = (
             cls.env["sale.order"]
             .with_company(company or cls.company)
             .create(
                 {
                     "partner_id": (partner or cls.buyer).id,
-                    "cdiscount_order_ref": ref if ref is not None else cls._next_ref(),
                     "order_line": [
                         Command.create(
                             {

@@ -170,3 +170,21 @@ class TestMultiCompany(CdiscountCommon):
         self._order(ref="CD-SHARED")
         product_b = self.product.with_company(self.company_b)
         self._order(ref="CD-SHARED", company=self.company_b, lines=[(product_b, 1, 10.0, 0.0)])
+
+
+@tagged("post_install", "-at_install")
+class TestOrderReference(CdiscountCommon):
+    def test_order_id_read_from_the_customer_reference_when_configured(self):
+        team = self.env["crm.team"].create({"name": "Cdiscount"})
+        self.company.write({"cdiscount_order_ref_source": "client_order_ref",
+                            "cdiscount_team_id": team.id})
+        order = self._order(ref=False, client_order_ref=" CD-3001 ", team_id=team.id)
+        self.assertEqual(order.cdiscount_order_ref, "CD-3001")
+        other_team = self.env["crm.team"].create({"name": "Shop"})
+        order_b = self._order(ref=False, client_order_ref="PO-77", team_id=other_team.id)
+        self.assertFalse(order_b.cdiscount_order_ref, "orders of other teams are not Cdiscount's")
+
+    def test_dedicated_field_by_default(self):
+        order = self._order(ref="CD-3002", client_order_ref="PO-1")
+        self.assertEqual(order.cdiscount_order_ref, "CD-3002")
+        self.assertEqual(order.cdiscount_account_id, self.account)

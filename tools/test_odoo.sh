@@ -3,12 +3,12 @@
 # Uses an Odoo 18 already installed ($ODOO_BIN, or odoo on PATH; its config from $ODOO_RC).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-odoo_bin=$("$root/tools/find_odoo.sh")
-if [ -z "$odoo_bin" ]; then
-    echo "ERROR: no Odoo 18 found: set ODOO_BIN or put 'odoo' on PATH (see README.rst)." >&2
-    exit 2
-fi
-"$root/tools/start_postgres.sh" || { echo "ERROR: PostgreSQL is not reachable." >&2; exit 2; }
+module=cdiscount_invoice_upload
+# shellcheck source=tools/odoo_env.sh
+. "$root/tools/odoo_env.sh"
+db="cdiscount_test_$$_$(date +%s)"
+trap odoo_cleanup EXIT
+odoo_prepare || exit 2
 
 # Test-only Python packages, kept apart from Odoo's own environment (pure-Python, no deps).
 deps="$root/.odoo-test-deps"
@@ -19,27 +19,11 @@ if [ ! -f "$deps/.installed" ] || [ "$root/tools/odoo-test-requirements.txt" -nt
 fi
 export PYTHONPATH="$deps${PYTHONPATH:+:$PYTHONPATH}"
 
-work=$(mktemp -d)
-db="cdiscount_test_$$_$(date +%s)"
 log="${ODOO_TEST_LOG:-$work/odoo-test.log}"
-cleanup() {
-    dropdb --if-exists "$db" >/dev/null 2>&1 || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-# The addon must sit in a folder named after its technical name: link the checkout there.
-mkdir -p "$work/addons"
-ln -s "$root" "$work/addons/cdiscount_invoice_upload"
-conf="$work/odoo.conf"
-if [ -n "${ODOO_RC:-}" ]; then cp "$ODOO_RC" "$conf"; else : >"$conf"; fi
-"$odoo_bin" -c "$conf" --save --stop-after-init --no-http >/dev/null 2>&1
-base_path=$(sed -n 's/^addons_path *= *//p' "$conf")
-addons_path="${base_path:+$base_path,}$work/addons"
 
 echo "=== Odoo tier: $odoo_bin, database $db ==="
 {
-    "$odoo_bin" -c "$conf" -d "$db" --addons-path="$addons_path" --no-http \
+    "$odoo_bin" -c "$conf" -d "$db" --addons-path="$addons_path" --no-http --http-port="$http_port" \
         --without-demo=all --log-level=test --stop-after-init \
         -i cdiscount_invoice_upload --test-enable --test-tags "${ODOO_TEST_TAGS:-/cdiscount_invoice_upload}"
     echo $? >"$work/rc"

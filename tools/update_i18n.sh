@@ -13,34 +13,16 @@ pot="$root/i18n/$module.pot"
 merge=1
 [ "${1:-}" = "--no-merge" ] && merge=0
 
-odoo_bin=$("$root/tools/find_odoo.sh")
-if [ -z "$odoo_bin" ]; then
-    echo "ERROR: no Odoo 18 found: set ODOO_BIN or put 'odoo' on PATH." >&2
-    exit 2
-fi
 command -v msgmerge >/dev/null || { echo "ERROR: msgmerge missing: apt-get install -y gettext" >&2; exit 2; }
-"$root/tools/start_postgres.sh" || { echo "ERROR: PostgreSQL is not reachable." >&2; exit 2; }
-
-work=$(mktemp -d)
+# shellcheck source=tools/odoo_env.sh
+. "$root/tools/odoo_env.sh"
 db="${module}_i18n_$$_$(date +%s)"
-cleanup() {
-    dropdb --if-exists "$db" >/dev/null 2>&1 || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-# The addon must sit in a folder named after its technical name: link the checkout there.
-mkdir -p "$work/addons"
-ln -s "$root" "$work/addons/$module"
-conf="$work/odoo.conf"
-if [ -n "${ODOO_RC:-}" ]; then cp "$ODOO_RC" "$conf"; else : >"$conf"; fi
-"$odoo_bin" -c "$conf" --save --stop-after-init --no-http >/dev/null 2>&1
-base_path=$(sed -n 's/^addons_path *= *//p' "$conf")
-addons_path="${base_path:+$base_path,}$work/addons"
+trap odoo_cleanup EXIT
+odoo_prepare || exit 2
 log="$work/odoo.log"
 
 run_odoo() {
-    if ! "$odoo_bin" -c "$conf" -d "$db" --addons-path="$addons_path" --no-http \
+    if ! "$odoo_bin" -c "$conf" -d "$db" --addons-path="$addons_path" --no-http --http-port="$http_port" \
         --stop-after-init --log-level=warn "$@" >>"$log" 2>&1; then
         echo "ERROR: odoo $* failed; log:" >&2
         tail -n 40 "$log" >&2
