@@ -6,6 +6,8 @@ from odoo.exceptions import UserError
 from ..octopia import wire
 from ..octopia.errors import OctopiaError
 
+SYNC_MIN_INTERVAL = 60  # seconds between two reads of one import by the scheduler
+
 IMPORT_STATES = [
     ("running", "Processing"),
     ("success", "Accepted"),
@@ -88,28 +90,53 @@ class CdiscountImport(models.Model):
     # --- status sync --------------------------------------------------------------
     @api.model
     def _cron_sync_imports(self, batch_size=50):
-        """Read every running import by id and write the file results on the invoices."""
+        """Read every running import by id and write the file results on the invoices.
+
+        Under the scheduler, an import read less than a minute ago is not due yet: the job
+        re-runs at once only while due imports remain, then comes back in a minute while
+        imports still run, and stops when they are all final."""
         self.env["cdiscount.upload"]._cdiscount_reconcile_unknown()
-        todo = self.search([("state", "in", ("running", "other"))], order="last_sync_date asc, id")
+        domain = [("state", "in", ("running", "other"))]
+        if self.env.context.get("ir_cron_progress_id"):
+            due_before = fields.Datetime.now() - timedelta(seconds=SYNC_MIN_INTERVAL)
+            domain += ["|", ("last_sync_date", "=", False), ("last_sync_date", "<", due_before)]
+        todo = self.search(domain, order="last_sync_date asc, id")
         todo[:batch_size]._cdiscount_sync()
         self.env["ir.cron"]._notify_progress(
             done=min(len(todo), batch_size), remaining=max(len(todo) - batch_size, 0)
         )
+        if len(todo) <= batch_size and self.search_count([("state", "in", ("running", "other"))]):
+            self.env.ref("cdiscount_invoice_upload.ir_cron_cdiscount_sync_imports")._trigger(
+                at=fields.Datetime.now() + timedelta(seconds=SYNC_MIN_INTERVAL)
+            )
 
     def _cdiscount_sync(self):
-        """Refresh these imports from Cdiscount; an error is stored on the import."""
-        for record in self:
-            if not record._cdiscount_try_lock():
-                continue
+        """Refresh these imports from Cdiscount (one request each, one client per account);
+        an error is stored on the import and never stops the others."""
+        for account, imports in self.grouped("account_id").items():
             try:
-                report = record.account_id._cdiscount_client().get_import(record.name)
-            except OctopiaError as exc:
-                record._cdiscount_sync_failed(record.account_id._cdiscount_describe_error(exc))
+                client = account._cdiscount_client()
             except UserError as exc:
-                record._cdiscount_sync_failed(exc.args[0])
-            else:
-                record._cdiscount_apply_report(report)
-            record._cdiscount_commit()
+                imports._cdiscount_sync_failed(exc.args[0])
+                continue
+            for record in imports:
+                record._cdiscount_sync_one(client)
+
+    def _cdiscount_sync_one(self, client):
+        if not self._cdiscount_try_lock():
+            return
+        try:
+            report = client.get_import(self.name)
+        except OctopiaError as exc:
+            self._cdiscount_sync_failed(self.account_id._cdiscount_describe_error(exc))
+        else:
+            self._cdiscount_apply_report(report)
+        self._cdiscount_commit()
+
+    def action_sync(self):
+        """Read these imports from Cdiscount now."""
+        self._cdiscount_sync()
+        return True
 
     def _cdiscount_sync_failed(self, message):
         self.write({"sync_error": message, "last_sync_date": fields.Datetime.now()})

@@ -201,17 +201,25 @@ class CdiscountUpload(models.Model):
     def _cdiscount_reconcile_unknown(self):
         """Uploads whose answer was lost: adopt the import Cdiscount created for them, or
         mark them "not sent" so they can be sent again."""
-        for upload in self.search([("state", "=", "unknown")], order="id"):
-            if upload.state != "unknown":  # adopted with a sibling of its ZIP
-                continue
+        lost = self.search([("state", "=", "unknown")], order="id")
+        for account, uploads in lost.grouped("account_id").items():
             try:
-                found = upload.account_id._cdiscount_client().find_imports_for_order(
-                    upload.order_ref
-                )
-            except (OctopiaError, UserError) as exc:
-                upload.error_message = str(exc)
+                client = account._cdiscount_client()
+            except UserError as exc:
+                uploads.error_message = exc.args[0]
                 continue
-            upload._cdiscount_adopt(found)
+            for upload in uploads.filtered(lambda u: u.state == "unknown"):
+                upload._cdiscount_reconcile(client)
+
+    def _cdiscount_reconcile(self, client):
+        if self.state != "unknown":  # adopted with a sibling of its ZIP
+            return
+        try:
+            found = client.find_imports_for_order(self.order_ref)
+        except OctopiaError as exc:
+            self.error_message = self.account_id._cdiscount_describe_error(exc)
+            return
+        self._cdiscount_adopt(found)
 
     def _cdiscount_adopt(self, reports):
         """Link this upload to the import Cdiscount made of it: the newest one holding its

@@ -101,6 +101,21 @@ class TestBulkSend(CdiscountCommon):
         gets = self.sandbox.request_count(method="GET", path_prefix=BULK + "/")
         self.assertEqual(gets, 4, "one request per running import and run, never per invoice")
 
+    def test_scheduler_reads_an_import_at_most_once_a_minute(self):
+        self.sandbox.set_running(polls=10)
+        invoice = self._invoice()
+        invoice.action_cdiscount_send()
+        cron = self.env.ref("cdiscount_invoice_upload.ir_cron_cdiscount_sync_imports")
+        progress = self.env["ir.cron.progress"].create({"cron_id": cron.id})
+        Import = self.env["cdiscount.import"].with_context(ir_cron_progress_id=progress.id)
+        Import._cron_sync_imports()
+        Import._cron_sync_imports()  # re-run at once: nothing due, so no busy loop
+        gets = self.sandbox.request_count(method="GET", path_prefix=BULK + "/")
+        self.assertEqual(gets, 1)
+        self.assertEqual(progress.remaining, 0)
+        self.assertTrue(self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]),
+                        "polled again later while the import runs")
+
     def test_late_import_raises_an_activity_once(self):
         self.sandbox.set_running(polls=10)
         invoice = self._invoice()
