@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from odoo import _, api, models
 
 from ..octopia import bundle
@@ -19,7 +21,7 @@ class AccountMoveSend(models.AbstractModel):
     @api.model
     def _get_default_invoice_edi_format(self, move):
         # EXTENDS account: the document goes to Cdiscount, not to the throw-away buyer partner.
-        if self._get_default_sending_method(move) == METHOD:
+        if move.cdiscount_order_count:
             return False
         return super()._get_default_invoice_edi_format(move)
 
@@ -56,34 +58,80 @@ class AccountMoveSend(models.AbstractModel):
     @api.model
     def _call_web_service_after_invoice_pdf_render(self, invoices_data):
         # EXTENDS account: the PDF exists by now (new or reused), so both formats can go.
+        # One invoice uses the single-order endpoint; a batch (the Send & Print cron sends
+        # chunks) becomes ZIP imports.
         super()._call_web_service_after_invoice_pdf_render(invoices_data)
-        for invoice, invoice_data in invoices_data.items():
-            if METHOD in invoice_data["sending_methods"] and not invoice_data.get("error"):
-                error = self._cdiscount_send(invoice, invoice_data)
-                if error:
-                    invoice_data["error"] = {
-                        "error_title": _("Not sent to Cdiscount:"),
-                        "errors": [error],
-                    }
+        chosen = {
+            invoice: data
+            for invoice, data in invoices_data.items()
+            if METHOD in data["sending_methods"] and not data.get("error")
+        }
+        files = self._cdiscount_prepare_files(chosen)
+        if len(chosen) == 1:
+            self._cdiscount_send_single(files, chosen)
+        elif files:
+            self._cdiscount_send_batch(files, chosen)
         return None  # noqa: PLR1711 (pylint-odoo: an EXTENDS returns what super returns)
 
     @api.model
-    def _cdiscount_send(self, invoice, invoice_data):
-        """Upload one invoice from Send & Print; returns an error message or ""."""
+    def _cdiscount_prepare_files(self, invoices_data):
+        """{invoice: InvoiceFile} for the invoices that can go; an error on the others."""
+        files = {}
+        for invoice, invoice_data in invoices_data.items():
+            file, error = self._cdiscount_check_and_build(invoice, invoice_data)
+            if error:
+                self._cdiscount_set_error(invoice_data, error)
+            else:
+                files[invoice] = file
+        return files
+
+    @api.model
+    def _cdiscount_check_and_build(self, invoice, invoice_data):
         if not invoice.company_id._with_locked_records(invoice, allow_raising=False):
-            return _("%(invoice)s is being sent by another process.", invoice=invoice.name)
+            return None, _("%(invoice)s is being sent by another process.", invoice=invoice.name)
         error = invoice._cdiscount_get_eligibility_error(replace=True)
         if error:
-            return error
-        account = invoice.cdiscount_account_id
-        file, error = self._cdiscount_file_from_render(invoice, invoice_data, account)
-        if error:
-            return error
-        try:
-            invoice._cdiscount_upload_file(account, file)
-        except OctopiaError as exc:
-            return account._cdiscount_describe_error(exc, invoice)
-        return ""
+            return None, error
+        return self._cdiscount_file_from_render(invoice, invoice_data, invoice.cdiscount_account_id)
+
+    @api.model
+    def _cdiscount_send_single(self, files, invoices_data):
+        for invoice, file in files.items():
+            account = invoice.cdiscount_account_id
+            try:
+                invoice._cdiscount_upload_file(account, file)
+            except OctopiaError as exc:
+                error = account._cdiscount_describe_error(exc, invoice)
+                self._cdiscount_set_error(invoices_data[invoice], error)
+
+    @api.model
+    def _cdiscount_send_batch(self, files, invoices_data):
+        sender = self.env["cdiscount.sender"]
+        by_account = defaultdict(dict)
+        for invoice, file in files.items():
+            account_files = by_account[invoice.cdiscount_account_id]
+            if file.order_id in account_files:
+                error = _(
+                    "%(invoice)s: another invoice of order %(ref)s is in the same batch; "
+                    "Cdiscount keeps one invoice per order.",
+                    invoice=invoice.name,
+                    ref=file.order_id,
+                )
+                self._cdiscount_set_error(invoices_data[invoice], error)
+                continue
+            account_files[file.order_id] = (invoice, file)
+        for account, account_files in by_account.items():
+            result = {"skipped": defaultdict(list)}
+            uploads = sender._send_files(account, account_files, result)
+            for upload in uploads.filtered(lambda u: u.state == "error"):
+                self._cdiscount_set_error(invoices_data[upload.move_id], upload.error_message)
+            for reason, move_ids in result["skipped"].items():
+                for invoice in self.env["account.move"].browse(move_ids):
+                    self._cdiscount_set_error(invoices_data[invoice], reason)
+
+    @api.model
+    def _cdiscount_set_error(self, invoice_data, error):
+        invoice_data["error"] = {"error_title": _("Not sent to Cdiscount:"), "errors": [error]}
 
     @api.model
     def _cdiscount_file_from_render(self, invoice, invoice_data, account):

@@ -24,8 +24,7 @@ class CdiscountSender(models.AbstractModel):
         free = self._lock(moves, result)
         for account, group in free.grouped("cdiscount_account_id").items():
             files = self._prepare(group, account, document_format, replace, result)
-            for planned in self._plan(account, files, result):
-                result["uploads"] |= self._upload_zip(account, planned, files)
+            result["uploads"] |= self._send_files(account, files, result)
         result["skipped"] = {
             reason: self.env["account.move"].browse(ids)
             for reason, ids in result["skipped"].items()
@@ -74,6 +73,14 @@ class CdiscountSender(models.AbstractModel):
                 continue
             files[move.cdiscount_order_ref] = (move, file)
         return files
+
+    @api.model
+    def _send_files(self, account, files, result):
+        """Upload prepared files {order ref: (move, InvoiceFile)} as ZIPs within the limits."""
+        uploads = self.env["cdiscount.upload"]
+        for planned in self._plan(account, files, result):
+            uploads |= self._upload_zip(account, planned, files)
+        return uploads
 
     @api.model
     def _plan(self, account, files, result):
