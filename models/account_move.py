@@ -1,5 +1,6 @@
 import logging
 import re
+from functools import partial
 
 from psycopg2 import errors as pg_errors
 
@@ -99,9 +100,10 @@ class AccountMove(models.Model):
         for move in self:
             order = move.cdiscount_order_id
             if order:
+                # The order's own seller account, even archived (then refused): another
+                # account of the company is another seller.
                 move.cdiscount_account_id = (
-                    order.cdiscount_account_id.filtered("active")
-                    or move.company_id._cdiscount_default_account()
+                    order.cdiscount_account_id or move.company_id._cdiscount_default_account()
                 )
             else:
                 move.cdiscount_account_id = False
@@ -189,13 +191,21 @@ class AccountMove(models.Model):
                 orders=", ".join(orders.mapped("cdiscount_order_ref")),
             )
         ref = self.cdiscount_order_ref
-        if not re.match(wire.ORDER_ID_PATTERN, ref):
+        if not re.fullmatch(wire.ORDER_ID_PATTERN, ref):
             return _(
                 "The Cdiscount order id “%(ref)s” of %(invoice)s cannot be used as a file "
                 "name: correct it on order %(order)s (letters, digits, “-” and “_” only).",
                 ref=ref,
                 invoice=name,
                 order=self.cdiscount_order_id.name,
+            )
+        if account and not account.active:
+            return _(
+                "The Cdiscount account %(account)s of order %(order)s is archived: restore it, "
+                "or set the order's account, then send %(invoice)s again.",
+                account=account.name,
+                order=self.cdiscount_order_id.name,
+                invoice=name,
             )
         if not account:
             return _(
@@ -322,6 +332,7 @@ class AccountMove(models.Model):
                 self.env.cr.execute(
                     "SELECT id FROM account_move WHERE id IN %s FOR UPDATE NOWAIT",
                     [tuple(self.ids)],
+                    log_exceptions=False,
                 )
         except pg_errors.LockNotAvailable:
             raise UserError(
@@ -350,26 +361,31 @@ class AccountMove(models.Model):
     def _cdiscount_upload_file(self, account, file):
         """Upload a checked file with the single-order endpoint and record the outcome.
 
-        Returns the cdiscount.upload; raises OctopiaError when Cdiscount did not accept it."""
+        Returns the cdiscount.upload; raises OctopiaError when Cdiscount did not take it
+        (then nothing is kept)."""
         self.ensure_one()
         client = account._cdiscount_client()
+        upload = self.env["cdiscount.upload"]._cdiscount_record_pending(account, [(self, file)])
+        self._cdiscount_commit()
+        upload._cdiscount_hold()
+        Sender = self.env["cdiscount.sender"]
         try:
             report = client.upload_order_invoice(self.cdiscount_order_ref, file)
         except OutcomeUnknownError as exc:
-            upload = self.env["cdiscount.upload"]._cdiscount_record(
-                self, account, file, state="unknown", error=str(exc)
-            )
-            self._cdiscount_commit()
-            return upload
+            Sender._record(partial(upload._cdiscount_lost, str(exc)))
+        except OctopiaError:
+            Sender._record(upload._cdiscount_discard)
+            raise
+        else:
+            Sender._record(partial(self._cdiscount_accepted, account, report, upload))
+        return upload
+
+    def _cdiscount_accepted(self, account, report, upload):
         imp = self.env["cdiscount.import"]._cdiscount_create_from_report(
             account, report, kind="single"
         )
-        upload = self.env["cdiscount.upload"]._cdiscount_record(
-            self, account, file, state="running", import_record=imp
-        )
-        self._cdiscount_commit()
+        upload._cdiscount_accepted(imp)
         account._cdiscount_schedule_sync()
-        return upload
 
     # --- activities -----------------------------------------------------------------
     def _cdiscount_responsible(self):

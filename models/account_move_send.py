@@ -122,7 +122,7 @@ class AccountMoveSend(models.AbstractModel):
             account_files[file.order_id] = (invoice, file)
         for account, account_files in by_account.items():
             result = {"skipped": defaultdict(list)}
-            uploads = sender._send_files(account, account_files, result)
+            uploads = sender._send_files(account, account_files, result, replace=True)
             for upload in uploads.filtered(lambda u: u.state == "error"):
                 self._cdiscount_set_error(invoices_data[upload.move_id], upload.error_message)
             for reason, move_ids in result["skipped"].items():

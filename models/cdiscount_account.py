@@ -1,8 +1,9 @@
 import logging
+import re
 from datetime import timedelta
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 
 from ..octopia import wire
 from ..octopia.client import OctopiaClient
@@ -56,8 +57,13 @@ class CdiscountAccount(models.Model):
         help="Sandbox talks to the URLs below (the local Octopia sandbox by default); "
         "duplicated databases are switched to it automatically.",
     )
-    sandbox_api_url = fields.Char(string="Sandbox API URL", default=SANDBOX_API_URL)
-    sandbox_auth_url = fields.Char(string="Sandbox Token URL", default=SANDBOX_AUTH_URL)
+    # Where the secret is sent: only those who may read the secret may change it.
+    sandbox_api_url = fields.Char(
+        string="Sandbox API URL", default=SANDBOX_API_URL, groups="base.group_system"
+    )
+    sandbox_auth_url = fields.Char(
+        string="Sandbox Token URL", default=SANDBOX_AUTH_URL, groups="base.group_system"
+    )
     document_format = fields.Selection(
         [("ubl", "UBL 2.1 (EN 16931)"), ("pdf", "PDF")],
         required=True,
@@ -107,8 +113,17 @@ class CdiscountAccount(models.Model):
 
     @api.depends_context("uid")
     def _compute_has_client_secret(self):
-        for account, secret in zip(self, self.sudo().mapped("client_secret"), strict=True):
-            account.has_client_secret = bool(secret)
+        # Read in SQL: a sudo() read would put the secret in the shared cache, where any
+        # later read (an export, say) by this user would find it.
+        self.flush_model(["client_secret"])
+        self.env.cr.execute(
+            "SELECT id FROM cdiscount_account WHERE id IN %s AND client_secret IS NOT NULL "
+            "AND client_secret != ''",
+            [tuple(self.ids) or (0,)],
+        )
+        with_secret = {row[0] for row in self.env.cr.fetchall()}
+        for account in self:
+            account.has_client_secret = account.id in with_secret
 
     def _compute_counters(self):
         groups = self.env["account.move"]._read_group(
@@ -140,12 +155,52 @@ class CdiscountAccount(models.Model):
         ]
         return action
 
+    @api.constrains("max_file_bytes", "max_request_bytes", "max_files_per_zip")
+    def _check_limits(self):
+        for account in self:
+            limits = (account.max_file_bytes, account.max_request_bytes, account.max_files_per_zip)
+            if min(limits) < 1:
+                raise ValidationError(
+                    _(
+                        "The limits of %(account)s (file size, request size, files per ZIP) "
+                        "must be positive numbers.",
+                        account=account.name,
+                    )
+                )
+
+    @api.constrains("seller_id", "client_id")
+    def _check_identifiers(self):
+        for account in self:
+            for label, value in (
+                (_("Seller ID"), account.seller_id),
+                (_("Client ID"), account.client_id),
+            ):
+                if value and not re.fullmatch(r"[\x21-\x7e]+", value):
+                    raise ValidationError(
+                        _(
+                            "The %(field)s “%(value)s” of %(account)s contains spaces or special "
+                            "characters: copy it again from the Octopia seller portal.",
+                            field=label,
+                            value=value,
+                            account=account.name,
+                        )
+                    )
+
     # --- the boundary with the Octopia core ------------------------------------------
     def _cdiscount_urls(self):
         self.ensure_one()
         if self.environment == "sandbox":
-            return self.sandbox_api_url, self.sandbox_auth_url
+            account = self.sudo()
+            return account.sandbox_api_url, account.sandbox_auth_url
         return wire.DEFAULT_API_URL, wire.DEFAULT_AUTH_URL
+
+    def _cdiscount_secret(self):
+        """The client secret, read in SQL so that it never sits in the ORM cache where a
+        read or export by the current user could pick it up."""
+        self.flush_model(["client_secret"])
+        self.env.cr.execute("SELECT client_secret FROM cdiscount_account WHERE id = %s", [self.id])
+        row = self.env.cr.fetchone()
+        return (row and row[0]) or ""
 
     def _cdiscount_client(self):
         """An OctopiaClient for this account. UserError when the settings are incomplete."""
@@ -155,7 +210,7 @@ class CdiscountAccount(models.Model):
             return OctopiaClient(
                 seller_id=self.seller_id,
                 client_id=self.client_id,
-                client_secret=self.sudo().client_secret,
+                client_secret=self._cdiscount_secret(),
                 api_url=api_url,
                 auth_url=auth_url,
             )

@@ -1,5 +1,7 @@
 from datetime import timedelta
 
+from psycopg2 import errors as pg_errors
+
 from odoo import _, api, fields, models, modules
 from odoo.exceptions import UserError
 
@@ -142,10 +144,20 @@ class CdiscountImport(models.Model):
         self.write({"sync_error": message, "last_sync_date": fields.Datetime.now()})
 
     def _cdiscount_try_lock(self):
-        self.env.cr.execute(
-            "SELECT id FROM cdiscount_import WHERE id = %s FOR UPDATE SKIP LOCKED", [self.id]
-        )
-        return bool(self.env.cr.fetchone())
+        """Lock this import for this transaction, unless another worker has it (or just
+        finished it): then it is skipped."""
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    "SELECT id FROM cdiscount_import WHERE id = %s FOR UPDATE SKIP LOCKED",
+                    [self.id],
+                    log_exceptions=False,
+                )
+                locked = bool(self.env.cr.fetchone())
+        except pg_errors.SerializationFailure:
+            return False
+        self.invalidate_recordset(["status", "state"])
+        return locked and self.state in ("running", "other")
 
     def _cdiscount_apply_report(self, report):
         self.ensure_one()
@@ -162,6 +174,12 @@ class CdiscountImport(models.Model):
             upload = uploads.get(result.order_id)
             if upload:
                 upload._cdiscount_apply_file_result(result)
+        if report.is_final:
+            answered = {f.order_id for f in report.files}
+            silent = self.upload_ids.filtered(
+                lambda u: u.order_ref not in answered and u.state == "running"
+            )
+            silent._cdiscount_without_file_result(report.status)
         if not report.is_final:
             self._cdiscount_alert_if_late()
 

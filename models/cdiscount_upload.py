@@ -52,14 +52,13 @@ class CdiscountUpload(models.Model):
     )
     error_message = fields.Text(string="Error", readonly=True)
 
+    # --- write-ahead: recorded and committed before the request leaves ----------------
     @api.model
-    def _cdiscount_record(self, move, account, file, *, state, import_record=None, error=""):
-        """Store the sent file on the invoice and write the history line."""
-        return self._cdiscount_record_many(account, [(move, file)], state, import_record, error)
-
-    @api.model
-    def _cdiscount_record_many(self, account, moves_files, state, import_record=None, error=""):
-        """History lines (and sent files) for the invoices of one upload, in a few queries."""
+    def _cdiscount_record_pending(self, account, moves_files):
+        """History lines (and sent files) written, committed and locked BEFORE the upload:
+        whatever happens to this transaction once the request has left, the invoices show
+        "Outcome unknown" and are reconciled, never uploaded a second time."""
+        description = _("Sent to Cdiscount")
         attachments = self.env["ir.attachment"].create(
             [
                 {
@@ -68,31 +67,57 @@ class CdiscountUpload(models.Model):
                     "mimetype": file.mime,
                     "res_model": "account.move",
                     "res_id": move.id,
-                    "description": _("Sent to Cdiscount"),
+                    "description": description,
                 }
                 for move, file in moves_files
             ]
         )
-        uploads = self.create(
+        pending = _("Being sent to Cdiscount.")
+        return self.create(
             [
                 {
                     "move_id": move.id,
                     "order_id": move.cdiscount_order_id.id,
                     "order_ref": file.order_id,
                     "account_id": account.id,
-                    "import_id": import_record.id if import_record else False,
                     "file_name": file.file_name,
                     "document_format": "pdf" if file.kind == "pdf" else "ubl",
                     "attachment_id": attachment.id,
                     "checksum": file.sha256,
-                    "state": state,
-                    "error_message": error or False,
+                    "state": "unknown",
+                    "error_message": pending,
                 }
                 for (move, file), attachment in zip(moves_files, attachments, strict=True)
             ]
         )
-        uploads._cdiscount_post_sent_message()
-        return uploads
+
+    def _cdiscount_hold(self):
+        """Lock these lines while their request is in flight (the reconciliation skips them)."""
+        self.env.cr.execute(
+            "SELECT id FROM cdiscount_upload WHERE id IN %s FOR UPDATE", [tuple(self.ids)]
+        )
+
+    def _cdiscount_accepted(self, import_record):
+        self.write({"import_id": import_record.id, "state": "running", "error_message": False})
+        self._cdiscount_post_sent_message()
+
+    def _cdiscount_lost(self, reason):
+        self.write({"error_message": reason})
+        self._cdiscount_post_sent_message()
+
+    def _cdiscount_not_sent(self, reason):
+        """Cdiscount certainly did not take these files: kept in the history as "Not sent"."""
+        self.write({"state": "error", "error_message": reason})
+        for move in self.move_id:
+            move.with_context(no_new_invoice=True).message_post(
+                body=_("Not sent to Cdiscount: %(reason)s", reason=reason)
+            )
+
+    def _cdiscount_discard(self):
+        """Cdiscount certainly did not take these files, and the caller reports it itself."""
+        attachments = self.sudo().attachment_id
+        self.sudo().unlink()
+        attachments.unlink()
 
     @api.model
     def _cdiscount_record_error(self, move, account, message):
@@ -185,6 +210,25 @@ class CdiscountUpload(models.Model):
         if state != previous and state in ("failure", "success"):
             self._cdiscount_update_activities()
 
+    def _cdiscount_without_file_result(self, import_status):
+        """A final import that says nothing of these files: its own status tells when it is
+        all-or-nothing; a partial one leaves them unknown, said plainly."""
+        if import_status in (wire.STATUS_SUCCESS, wire.STATUS_FAILURE):
+            self.write({"state": FILE_STATE[import_status], "file_status": import_status})
+        else:
+            self.write(
+                {
+                    "state": "error",
+                    "error_message": _(
+                        "Cdiscount finished the import without saying whether this file was "
+                        "accepted: check the order on the Cdiscount seller portal and send the "
+                        "invoice again if it is missing."
+                    ),
+                }
+            )
+        for upload in self:
+            upload._cdiscount_update_activities()
+
     # --- activities for the accountant ----------------------------------------------
     def _cdiscount_update_activities(self):
         """A refused file opens an activity; a later accepted upload closes it."""
@@ -213,6 +257,11 @@ class CdiscountUpload(models.Model):
 
     def _cdiscount_reconcile(self, client):
         if self.state != "unknown":  # adopted with a sibling of its ZIP
+            return
+        self.env.cr.execute(
+            "SELECT id FROM cdiscount_upload WHERE id = %s FOR UPDATE SKIP LOCKED", [self.id]
+        )
+        if not self.env.cr.fetchone():  # its request is still in flight
             return
         try:
             found = client.find_imports_for_order(self.order_ref)

@@ -75,6 +75,8 @@ class TestEligibility(CdiscountCommon):
         invoice = self._invoice()
         self.account.active = False
         invoice.invalidate_recordset(["cdiscount_account_id"])
+        self.assertRefused(invoice, "is archived: restore it")
+        invoice.cdiscount_order_id.cdiscount_account_id = False
         self.assertRefused(invoice, "No Cdiscount account is set up for")
 
     def test_credit_note_refused_unless_enabled(self):
