@@ -113,8 +113,10 @@ class TestBulkSend(CdiscountCommon):
         gets = self.sandbox.request_count(method="GET", path_prefix=BULK + "/")
         self.assertEqual(gets, 1)
         self.assertEqual(progress.remaining, 0)
-        self.assertTrue(self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]),
-                        "polled again later while the import runs")
+        self.assertTrue(
+            self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]),
+            "polled again later while the import runs",
+        )
 
     def test_late_import_raises_an_activity_once(self):
         self.sandbox.set_running(polls=10)

@@ -176,8 +176,9 @@ class TestMultiCompany(CdiscountCommon):
 class TestOrderReference(CdiscountCommon):
     def test_order_id_read_from_the_customer_reference_when_configured(self):
         team = self.env["crm.team"].create({"name": "Cdiscount"})
-        self.company.write({"cdiscount_order_ref_source": "client_order_ref",
-                            "cdiscount_team_id": team.id})
+        self.company.write(
+            {"cdiscount_order_ref_source": "client_order_ref", "cdiscount_team_id": team.id}
+        )
         order = self._order(ref=False, client_order_ref=" CD-3001 ", team_id=team.id)
         self.assertEqual(order.cdiscount_order_ref, "CD-3001")
         other_team = self.env["crm.team"].create({"name": "Shop"})

@@ -223,7 +223,8 @@ class TestSendAndPrint(CdiscountCommon):
     def test_send_and_print_batch_becomes_one_zip_import(self):
         invoices = self._invoice() | self._invoice() | self._invoice()
         self.env["account.move.send"]._generate_and_send_invoices(
-            invoices, sending_methods={"cdiscount"})
+            invoices, sending_methods={"cdiscount"}
+        )
         self.assertEqual(set(invoices.mapped("cdiscount_state")), {"running"})
         imp = invoices.cdiscount_import_id
         self.assertEqual((len(imp), imp.kind, imp.file_count), (1, "bulk", 3))
@@ -233,7 +234,8 @@ class TestSendAndPrint(CdiscountCommon):
         good = self._invoice()
         bad = self._invoice(order=self._order(ref="CD 1/2"))
         self.env["account.move.send"]._generate_and_send_invoices(
-            good | bad, sending_methods={"cdiscount"}, allow_raising=False)
+            good | bad, sending_methods={"cdiscount"}, allow_raising=False
+        )
         self.assertEqual(good.cdiscount_state, "running")
         self.assertFalse(bad.cdiscount_upload_ids)
         self.assertIn("cannot be used as a file name", bad.message_ids[:1].body)
