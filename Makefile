@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test test-core test-odoo lint bench odoo-available clean
+.PHONY: demo odoo-demo test test-core test-odoo lint bench bench-odoo odoo-available clean
 
 $(VENV)/.installed: requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -12,6 +12,10 @@ $(VENV)/.installed: requirements-dev.txt
 
 demo: $(VENV)/.installed
 	$(PY) -m octopia demo
+
+# The addon in a fresh Odoo database with its demo data and the sandbox: http://127.0.0.1:8069
+odoo-demo: $(VENV)/.installed
+	tools/odoo_demo.sh
 
 test: test-core
 	@odoo_bin=$$(tools/find_odoo.sh); \
@@ -35,6 +39,16 @@ lint: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) bench/bench_core.py
+	@odoo_bin=$$(tools/find_odoo.sh); \
+	if [ -n "$$odoo_bin" ]; then \
+		echo "=== Odoo bench: RUNNING with $$odoo_bin ==="; $(MAKE) --no-print-directory bench-odoo; \
+	else \
+		echo "=== Odoo bench: SKIPPED, no Odoo 18 found (set ODOO_BIN or put odoo on PATH) ==="; \
+	fi
+
+# A fresh Odoo database, measured and dropped. BENCH_ODOO_ARGS: bench/bench_odoo.py --help
+bench-odoo: $(VENV)/.installed
+	PYTHON=$(PY) bench/bench_odoo.sh $(BENCH_ODOO_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache build-odoo-test.log
+	rm -rf $(VENV) .pytest_cache build-odoo-test.log build-bench-odoo.log

@@ -20,4 +20,12 @@
         "wizards/account_move_cdiscount_send_views.xml",
         "views/cdiscount_menus.xml",
     ],
+    "demo": [
+        "demo/cdiscount_demo.xml",
+    ],
+    "assets": {
+        "web.assets_tests": [
+            "cdiscount_invoice_upload/static/tests/tours/**/*",
+        ],
+    },
 }

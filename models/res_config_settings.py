@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class ResConfigSettings(models.TransientModel):
@@ -10,6 +10,7 @@ class ResConfigSettings(models.TransientModel):
     cdiscount_team_id = fields.Many2one(related="company_id.cdiscount_team_id", readonly=False)
     cdiscount_account_count = fields.Integer(compute="_compute_cdiscount_account_count")
 
+    @api.depends("company_id")
     def _compute_cdiscount_account_count(self):
         for settings in self:
             settings.cdiscount_account_count = self.env["cdiscount.account"].search_count(

@@ -4,3 +4,7 @@ from . import test_eligibility
 from . import test_send
 from . import test_ubl_export
 from . import test_bulk
+from . import test_concurrency
+from . import test_tour
+from . import test_reliability
+from . import test_bad_input

@@ -4,7 +4,6 @@ bill, no order, two orders, spaces and slashes, no account, credit note, missing
 secret, wrong seller, network down, non-JSON answer, file too large, user without the right,
 order id used twice) without repeating it."""
 
-
 from lxml import etree
 
 from odoo.exceptions import AccessError, UserError, ValidationError

@@ -4,6 +4,11 @@
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 module=cdiscount_invoice_upload
+# The tour tests drive a headless Chromium (Debian's package); without it Odoo skips them.
+if ! command -v chromium >/dev/null && [ "$(id -u)" -eq 0 ]; then
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/dev/null 2>&1 ||
+        echo "WARNING: could not install chromium: the tour tests will be skipped." >&2
+fi
 # shellcheck source=tools/odoo_env.sh
 . "$root/tools/odoo_env.sh"
 db="cdiscount_test_$$_$(date +%s)"

@@ -103,6 +103,7 @@ class AccountMoveCdiscountSend(models.TransientModel):
         if not self.env.user.has_group("cdiscount_invoice_upload.group_cdiscount_user"):
             raise UserError(_("You are not allowed to send invoices to Cdiscount."))
         moves = self._eligible_moves()
+        refused = self.ineligible_summary  # before sending: the sent ones change status
         if not moves:
             raise UserError(_("None of the selected invoices can be sent to Cdiscount now."))
         if self.in_background:
@@ -117,6 +118,8 @@ class AccountMoveCdiscountSend(models.TransientModel):
                 moves, self.document_format, self.replace
             )
             summary = self._result_html(result)
+        if refused:
+            summary += Markup("<p>%s</p>") % _("Not sent:") + refused
         self.write({"state": "done", "result_summary": summary})
         return self._reopen()
 
