@@ -59,6 +59,7 @@ GOAL_EXPORT_RATIO = 1.15
 GOAL_SEND_RATIO = 3.0
 GOAL_RSS_GROWTH_MIB = 300
 QUERY_GROWTH_TOLERANCE = 1.10
+CHECK = "check"  # marks a correctness row: the run is wrong, not slow, when it fails
 BREAKDOWN = (  # (label, step measured by the worker)
     ("export", "ubl export"),
     ("history", "history + stored files"),
@@ -378,8 +379,7 @@ def rows_of(r, args):
         ours, base = exp[key]["ours"], exp[key]["odoo"]
         rows.append(
             (
-                f"UBL export, median ms/invoice, {label} ({exp['documents']} docs, "
-                f"{exp['credit_notes']} credit notes, {exp['lines_avg']:.1f} lines avg)",
+                f"UBL export, median ms/invoice, {label} ({exp['documents']} documents)",
                 f"ours {ours:.1f} / Odoo BIS 3 {base:.1f} = {ours / base:.2f}",
                 f"ratio <= {GOAL_EXPORT_RATIO}",
                 ours / base <= GOAL_EXPORT_RATIO,
@@ -387,7 +387,7 @@ def rows_of(r, args):
         )
     rows.append(
         (
-            "UBL export, first export in a fresh process (cold)",
+            "UBL export, first one in a fresh process (cold)",
             f"ours {r['cold']['ours']:.0f} / Odoo {r['cold']['odoo']:.0f} ms",
             "(reference: Odoo ~50)",
             None,
@@ -408,7 +408,7 @@ def rows_of(r, args):
         ours_ms = b["breakdown"]["ubl export"]["seconds"] * 1000 / n
         rows.append(
             (
-                f"Bulk send of {n:,}: our export inside it vs Odoo's export loop, ms/invoice",
+                f"Bulk send of {n:,}: our export in it / Odoo's export loop, ms/inv.",
                 f"ours {ours_ms:.1f} / Odoo {base_ms:.1f} = {ours_ms / base_ms:.2f}",
                 f"ratio <= {GOAL_EXPORT_RATIO}",
                 ours_ms / base_ms <= GOAL_EXPORT_RATIO,
@@ -417,7 +417,7 @@ def rows_of(r, args):
         ratio = per_ms / base_ms
         rows.append(
             (
-                f"Bulk send of {n:,}, whole send ms/invoice (x Odoo's export loop)",
+                f"Bulk send of {n:,}: whole send, ms/inv. (x Odoo's export loop)",
                 f"{per_ms:.1f} ms = {ratio:.2f} x",
                 f"<= {GOAL_SEND_RATIO:g} x",
                 ratio <= GOAL_SEND_RATIO,
@@ -446,6 +446,7 @@ def rows_of(r, args):
                 f"{got} ({b['http']['token']}+{b['http']['uploads']}); states {b['states']}",
                 f"1 + ceil({n}/{b['files_per_zip']}) = {expected}, all sent",
                 ok,
+                CHECK,
             )
         )
     if per_q:
@@ -466,6 +467,19 @@ def rows_of(r, args):
         rows.extend(cron_rows(n, c))
         rss[n] = c["peak_rss_mib"]
     if len(rss) > 1:
+        small, large = min(rss), max(rss)
+        per_q = {
+            n: sum(x["queries"] for x in c["runs"] if x["done"] or x["reads"]) / n
+            for n, c in r["cron"].items()
+        }
+        rows.append(
+            (
+                f"Crons, SQL queries per invoice, {small:,} -> {large:,}",
+                f"{per_q[small]:.1f} -> {per_q[large]:.1f}",
+                "constant",
+                per_q[large] <= per_q[small] * QUERY_GROWTH_TOLERANCE,
+            )
+        )
         small, large = min(rss), max(rss)
         growth = rss[large] - rss[small]
         rows.append(
@@ -489,6 +503,7 @@ def pdf_rows(p):
             f"{renders} ({stored['seconds'] * 1000 / stored['n']:.0f} ms/invoice)",
             "0",
             renders == 0 and stored["states"] == {"running": stored["n"]},
+            CHECK,
         )
     )
     ours, odoo = p.get("ours"), p.get("odoo")
@@ -498,15 +513,15 @@ def pdf_rows(p):
         else:
             calls = ours["breakdown"].get("wkhtmltopdf", {}).get("calls", 0)
             theirs = (
-                f"failed here ({odoo['error'][:60]})"
+                f"fails here ({odoo['error'].split(':')[0]})"
                 if odoo.get("error")
                 else f"{odoo['renders']} in {odoo['seconds']:.1f} s"
             )
             rows.append(
                 (
                     f"PDF format, {ours['n']} invoices without a PDF: wkhtmltopdf runs",
-                    f"ours {calls} in {ours['seconds']:.1f} s; Odoo Send & Print batch: {theirs}",
-                    "(information)",
+                    f"ours {calls} in {ours['seconds']:.1f} s; Odoo's batch: {theirs}",
+                    "(Odoo: up to 80 per run)",
                     None,
                 )
             )
@@ -523,6 +538,7 @@ def cron_rows(n, c):
             f"{c['wall_s']:.0f} s ({len(send)} send + {len(sync)} sync runs); {c['states']}",
             "all Accepted",
             c["states"] == {"success": n},
+            CHECK,
         )
     )
     rows.append(
@@ -551,7 +567,7 @@ def cron_rows(n, c):
     pickup = max(c["pickups"], key=lambda x: x["seconds"])
     rows.append(
         (
-            f"Crons, {n:,}: longest pickup (one _process_jobs: up to 10 runs of a job)",
+            f"Crons, {n:,}: longest pickup (_process_jobs: <= 10 runs/job)",
             f"{pickup['seconds']:.0f} s ({pickup['runs']} runs)",
             f"< {c['cron_limit_s']} s (cron worker limit)",
             pickup["seconds"] < c["cron_limit_s"],
@@ -590,19 +606,28 @@ def cron_rows(n, c):
         (
             f"Crons, {n:,}: HTTP token + uploads; status reads",
             f"{h['token']}+{h['uploads']}; {h['reads']} reads of {c['imports']} imports",
-            f"1+{expected_uploads}; 2 per import (Running, then final)",
+            f"1+{expected_uploads}; 2 per import",
             h["token"] == 1
             and h["uploads"] == expected_uploads == c["imports"]
             and h["reads"] == 2 * c["imports"] == client_reads
             and h["lists"] == 0,
+            CHECK,
         )
     )
     return rows
 
 
+def int_keys(mapping):
+    """JSON object keys back to the sizes they were (results["bulk"][100])."""
+    return {int(k) if k.isdigit() else k: v for k, v in mapping.items()}
+
+
 def print_table(rows, out=sys.stdout):
     headers = ("measure", "value", "goal", "met")
-    table = [(m, v, g, "-" if ok is None else ("met" if ok else "NOT MET")) for m, v, g, ok in rows]
+    table = [
+        (m, v, g, "info" if ok is None else ("met" if ok else "NOT MET"))
+        for m, v, g, ok, *_c in rows
+    ]
     widths = [max(len(x) for x in col) for col in zip(headers, *table, strict=True)]
     line = "+".join("-" * (w + 2) for w in widths)
     out.write(f"+{line}+\n")
@@ -627,6 +652,10 @@ def main(argv=None):
         "--jobs", type=int, default=2, help="processes creating the data at once (2)"
     )
     parser.add_argument("--json", help="also write every measure to this file")
+    parser.add_argument(
+        "--strict", action="store_true", help="exit 1 when a performance goal is not met"
+    )
+    parser.add_argument("--table-from", help="print the table of a --json file, measure nothing")
     odoo = parser.add_argument_group("set by bench_odoo.sh")
     for name in ("--odoo-bin", "--conf", "--addons-path", "--data-dir", "--db", "--log"):
         odoo.add_argument(name)
@@ -636,15 +665,24 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.serve:
         return serve(args)
-    if not (args.odoo_bin and args.db):
+    if args.table_from:
+        results = json.loads(Path(args.table_from).read_text(), object_hook=int_keys)
+    elif not (args.odoo_bin and args.db):
         parser.error("run through bench/bench_odoo.sh (make bench-odoo)")
-    results = measure(args)
+    else:
+        results = measure(args)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1, default=str))
     rows = rows_of(results, args)
-    say(f"\nOdoo bench: {results['total_s'] / 60:.1f} min (log: {results['log']})\n")
+    say(f"\nOdoo bench: {results['total_s'] / 60:.1f} min\n")
     print_table(rows)
-    return 0 if all(ok is not False for *_x, ok in rows) else 1
+    missed = [row[0] for row in rows if row[3] is False and (args.strict or CHECK in row[4:])]
+    goals = sum(row[3] is False and CHECK not in row[4:] for row in rows)
+    if goals:
+        say(f"{goals} performance goal(s) not met (exit status 0 unless --strict).")
+    for name in missed:
+        say(f"FAILED: {name}")
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":

@@ -199,7 +199,7 @@ class CdiscountSender(models.AbstractModel):
 
     # --- the background queue ------------------------------------------------------
     @api.model
-    def _cron_send_queue(self, batch_size=500):
+    def _cron_send_queue(self, batch_size=200):
         """Send queued invoices as bulk ZIP imports, one batch per run."""
         moves = self.env["account.move"].search(
             [("cdiscount_queued", "=", True)], order="id", limit=batch_size
