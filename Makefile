@@ -2,13 +2,32 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+OLDEST_VENV ?= .venv-oldest
+PIP_FLAGS := --quiet --disable-pip-version-check
 
-.PHONY: demo odoo-demo test test-core test-odoo lint bench bench-odoo odoo-available clean
+.PHONY: demo odoo-demo test test-core test-core-oldest test-odoo lint lock bench bench-odoo clean
 
-$(VENV)/.installed: requirements-dev.txt
+# Pinned: requirements-dev.lock is the exact set, changed only by `make lock`.
+$(VENV)/.installed: requirements-dev.txt requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install $(PIP_FLAGS) -r requirements-dev.txt -c requirements-dev.lock
 	touch $@
+
+# The oldest lxml/requests that the supported Odoo versions pin (requirements-oldest.txt).
+$(OLDEST_VENV)/.installed: requirements-oldest.txt
+	$(PYTHON) -m venv $(OLDEST_VENV)
+	$(OLDEST_VENV)/bin/python -m pip install $(PIP_FLAGS) -r requirements-oldest.txt
+	touch $@
+
+# Re-resolve requirements-dev.txt to today's newest versions and write them to the lock.
+lock:
+	rm -rf build/lock-venv && $(PYTHON) -m venv build/lock-venv
+	build/lock-venv/bin/python -m pip install $(PIP_FLAGS) -r requirements-dev.txt
+	{ sed -n '/^#/p' requirements-dev.lock; \
+	  build/lock-venv/bin/python -m pip freeze --all | grep -vE '^(pip|setuptools|wheel)=='; \
+	} > requirements-dev.lock.new && mv requirements-dev.lock.new requirements-dev.lock
+	rm -rf build/lock-venv
+	@echo "requirements-dev.lock rewritten: review the diff, run make test, commit."
 
 demo: $(VENV)/.installed
 	$(PY) -m octopia demo
@@ -17,7 +36,7 @@ demo: $(VENV)/.installed
 odoo-demo: $(VENV)/.installed
 	tools/odoo_demo.sh
 
-test: test-core
+test: test-core test-core-oldest
 	@odoo_bin=$$(tools/find_odoo.sh); \
 	if [ -n "$$odoo_bin" ]; then \
 		echo "=== Odoo tier: RUNNING with $$odoo_bin ==="; $(MAKE) --no-print-directory test-odoo; \
@@ -26,8 +45,12 @@ test: test-core
 	fi
 
 test-core: $(VENV)/.installed
-	@echo "=== Odoo-free tier: RUNNING (pytest) ==="
+	@echo "=== Odoo-free tier: RUNNING (pytest) on the locked set: $$($(PY) tools/core_versions.py) ==="
 	$(PY) -m pytest -q
+
+test-core-oldest: $(OLDEST_VENV)/.installed
+	@echo "=== Odoo-free tier: RUNNING (pytest) on Odoo's oldest pins: $$($(OLDEST_VENV)/bin/python tools/core_versions.py) ==="
+	$(OLDEST_VENV)/bin/python -m pytest -q -p no:cacheprovider
 
 test-odoo:
 	tools/test_odoo.sh
@@ -51,4 +74,4 @@ bench-odoo: $(VENV)/.installed
 	PYTHON=$(PY) bench/bench_odoo.sh $(BENCH_ODOO_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache build-odoo-test.log build-bench-odoo.log
+	rm -rf $(VENV) $(OLDEST_VENV) .pytest_cache build-odoo-test.log build-bench-odoo.log

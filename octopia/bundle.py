@@ -45,6 +45,12 @@ PDF_MAGIC = b"%PDF-"
 _UTF8_BOM = b"\xef\xbb\xbf"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _SNIFF_BYTES = 512
+# The prolog (declaration, comments, processing instructions, DOCTYPE) is looked at in this
+# many bytes before any parser sees the document; UBL's own is a few dozen bytes.
+_PROLOG_BYTES = 64 * 1024
+# UBL 2.1 invoices nest about a dozen levels; anything far deeper is refused by us, not by
+# whichever limit the installed libxml2 happens to have.
+MAX_XML_DEPTH = 64
 _CHUNK = 1024 * 1024
 
 # Conservative ZIP size estimate (bytes): local header, central directory entry and
@@ -200,44 +206,96 @@ def _check_kind(file: InvoiceFile, claimed: str | None) -> str:
     raise _refuse(file.order_id, "the file is not an XML document")
 
 
-def _check_ubl(file: InvoiceFile) -> None:
-    """Parse safely and streaming: no DTD, no entity expansion, no network.
+def _prolog_text(file: InvoiceFile) -> str:
+    """The first bytes of an XML file as text (UTF-16 told by its BOM, else ASCII-safe)."""
+    head = file.head(_PROLOG_BYTES)
+    if head.startswith(_UTF16_BOMS):
+        return head.decode("utf-16", errors="replace")
+    return head.decode("latin-1").removeprefix(_UTF8_BOM.decode("latin-1"))
 
-    The root is checked as soon as it is read; the rest is parsed (and freed as it
-    goes) only to prove the document is well-formed.
+
+def _check_prolog(file: InvoiceFile) -> None:
+    """Refuse a DOCTYPE before the root element, before any parser runs.
+
+    Our own check, so that a DTD, its entities and whatever they point at are refused for the
+    same reason whatever libxml2 version is installed (each has its own limits and words).
     """
-    with file.open() as fh:
-        events = etree.iterparse(
-            fh,
-            events=("start", "end"),
-            resolve_entities=False,
-            no_network=True,
-            huge_tree=False,
-            load_dtd=False,
-            remove_comments=True,
-        )
-        try:
-            _consume_ubl(file.order_id, events)
-        except etree.XMLSyntaxError as exc:
-            raise _refuse(file.order_id, f"the XML cannot be read: {exc}") from None
+    prolog, pos = _prolog_text(file), 0
+    while True:
+        while pos < len(prolog) and prolog[pos] in " \t\r\n":
+            pos += 1
+        if prolog.startswith("<!DOCTYPE", pos):
+            raise _refuse(
+                file.order_id, "the XML has a DOCTYPE declaration (refused: UBL needs none)"
+            )
+        closer = "?>" if prolog.startswith("<?", pos) else None
+        closer = "-->" if prolog.startswith("<!--", pos) else closer
+        if closer is None:  # the root element, or something the parser will refuse
+            return
+        end = prolog.find(closer, pos + 2)
+        if end < 0 and len(prolog) >= _PROLOG_BYTES // 2:
+            raise _refuse(
+                file.order_id,
+                f"the XML has more than {_PROLOG_BYTES // 1024} KiB before its root element",
+            )
+        if end < 0:  # an unterminated comment: the parser says so
+            return
+        pos = end + len(closer)
 
 
-def _consume_ubl(order_id: str, events) -> None:
-    seen_root = False
-    for event, element in events:
-        if event == "start" and not seen_root:
-            seen_root = True
-            if element.getroottree().docinfo.doctype:
+class _UblWalk:
+    """Follows parse events: the root must be UBL, the nesting sane; elements are freed."""
+
+    def __init__(self, order_id: str):
+        self.order_id = order_id
+        self.depth = 0
+
+    def __call__(self, events) -> None:
+        for event, element in events:
+            if event == "end":
+                self.depth -= 1
+                element.clear()
+                continue
+            self.depth += 1
+            if self.depth > MAX_XML_DEPTH:
                 raise _refuse(
-                    order_id, "the XML has a DOCTYPE declaration (refused: UBL needs none)"
+                    self.order_id, f"the XML nests elements more than {MAX_XML_DEPTH} levels deep"
                 )
-            if element.tag not in wire.UBL_ROOTS:
+            if self.depth == 1 and element.tag not in wire.UBL_ROOTS:
                 raise _refuse(
-                    order_id,
+                    self.order_id,
                     f"the XML is not a UBL 2.1 Invoice or CreditNote (root element: {element.tag})",
                 )
-        elif event == "end":
-            element.clear()
+
+
+def _check_ubl(file: InvoiceFile) -> None:
+    """Refuse DTDs ourselves, then parse safely, chunk by chunk: no entity, no network.
+
+    The root is checked as soon as it is read; the rest is parsed (and freed as it goes)
+    only to prove the document is well-formed and not absurdly deep. When libxml2 gives up
+    on its own, the events it produced until then are checked first, so that our reason
+    wins over the library's on every version.
+    """
+    _check_prolog(file)
+    parser = etree.XMLPullParser(
+        events=("start", "end"),
+        resolve_entities=False,
+        no_network=True,
+        huge_tree=False,
+        load_dtd=False,
+        remove_comments=True,
+    )
+    walk = _UblWalk(file.order_id)
+    with file.open() as fh:
+        try:
+            for chunk in iter(lambda: fh.read(_CHUNK), b""):
+                parser.feed(chunk)
+                walk(parser.read_events())
+            parser.close()
+            walk(parser.read_events())
+        except etree.XMLSyntaxError as exc:
+            walk(parser.read_events())
+            raise _refuse(file.order_id, f"the XML cannot be read: {exc}") from None
 
 
 def make_file(

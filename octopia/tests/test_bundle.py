@@ -261,10 +261,58 @@ BILLION_LAUGHS = b"""<?xml version="1.0"?>
 """
 
 
-def test_billion_laughs_is_refused_without_expanding():
+def refused_quickly_for_our_reason(data, reason="DOCTYPE declaration"):
+    """Refused by our own check (whatever libxml2 says), naming the order, expanding nothing."""
     started = time.perf_counter()
-    refused("CD-1", "DOCTYPE", data=BILLION_LAUGHS)
+    error = refused("CD-1", reason, data=data)
     assert time.perf_counter() - started < 1.0
+    assert "lollol" not in str(error)
+    return error
+
+
+def test_billion_laughs_is_refused_without_expanding():
+    refused_quickly_for_our_reason(BILLION_LAUGHS)
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (b"", b""),
+        (b"\xef\xbb\xbf", b""),
+        (b"", b"<!-- a comment -->\n"),
+        (b"", b"<?pi x?>\n<!--c--><!--d-->  \n"),
+    ],
+    ids=["plain", "utf8-bom", "after-comment", "after-pi-and-comments"],
+)
+def test_doctype_anywhere_in_the_prolog_is_refused(before, after):
+    declaration, rest = BILLION_LAUGHS.split(b"\n", 1)
+    refused_quickly_for_our_reason(before + declaration + b"\n" + after + rest)
+
+
+def test_utf16_doctype_is_refused():
+    refused_quickly_for_our_reason(
+        BILLION_LAUGHS.decode().replace('"1.0"', '"1.0" encoding="UTF-16"').encode("utf-16")
+    )
+
+
+def test_doctype_behind_a_long_comment_is_still_refused():
+    declaration, rest = BILLION_LAUGHS.split(b"\n", 1)
+    padding = b"<!--" + b"x" * (100 * 1024) + b"-->"
+    refused_quickly_for_our_reason(
+        declaration + b"\n" + padding + rest, reason="more than 64 KiB before its root element"
+    )
+
+
+def test_doctype_word_inside_a_comment_is_not_a_doctype():
+    data = samples.ubl_invoice("CD-1").replace(b"?>", b"?><!-- <!DOCTYPE x> -->", 1)
+    assert bundle.make_file("CD-1", data=data).kind == "xml"
+
+
+def test_absurdly_deep_xml_is_refused_for_our_reason():
+    root = b'<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2">'
+    depth = 5000  # beyond libxml2's own limit too: our reason must come first
+    data = root + b"<a>" * depth + b"</a>" * depth + b"</Invoice>"
+    refused_quickly_for_our_reason(data, reason=f"more than {bundle.MAX_XML_DEPTH} levels deep")
 
 
 def test_external_entity_is_refused_without_reading(tmp_path):
@@ -274,7 +322,7 @@ def test_external_entity_is_refused_without_reading(tmp_path):
         f'<?xml version="1.0"?><!DOCTYPE Invoice [<!ENTITY x SYSTEM "file://{secret}">]>'
         '<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2">&x;</Invoice>'
     ).encode()
-    error = refused("CD-1", "DOCTYPE", data=xxe)
+    error = refused_quickly_for_our_reason(xxe)
     assert "TOP-SECRET" not in str(error)
 
 
