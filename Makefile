@@ -36,13 +36,8 @@ demo: $(VENV)/.installed
 odoo-demo: $(VENV)/.installed
 	tools/odoo_demo.sh
 
-test: test-core test-core-oldest
-	@odoo_bin=$$(tools/find_odoo.sh); \
-	if [ -n "$$odoo_bin" ]; then \
-		echo "=== Odoo tier: RUNNING with $$odoo_bin ==="; $(MAKE) --no-print-directory test-odoo; \
-	else \
-		echo "=== Odoo tier: SKIPPED, no Odoo 18 found (set ODOO_BIN or put odoo on PATH) ==="; \
-	fi
+# The Odoo tier runs once per Odoo found (tools/find_odoo.sh), or says it was skipped.
+test: test-core test-core-oldest test-odoo
 
 test-core: $(VENV)/.installed
 	@echo "=== Odoo-free tier: RUNNING (pytest) on the locked set: $$($(PY) tools/core_versions.py) ==="
@@ -62,11 +57,11 @@ lint: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) bench/bench_core.py
-	@odoo_bin=$$(tools/find_odoo.sh); \
+	@odoo_bin=$$(tools/find_odoo.sh --one); \
 	if [ -n "$$odoo_bin" ]; then \
 		echo "=== Odoo bench: RUNNING with $$odoo_bin ==="; $(MAKE) --no-print-directory bench-odoo; \
 	else \
-		echo "=== Odoo bench: SKIPPED, no Odoo 18 found (set ODOO_BIN or put odoo on PATH) ==="; \
+		echo "=== Odoo bench: SKIPPED, no Odoo 18.0 or 19.0 found (set ODOO_BIN or put odoo18/odoo19 on PATH) ==="; \
 	fi
 
 # A fresh Odoo database, measured and dropped. BENCH_ODOO_ARGS: bench/bench_odoo.py --help
@@ -74,4 +69,4 @@ bench-odoo: $(VENV)/.installed
 	PYTHON=$(PY) bench/bench_odoo.sh $(BENCH_ODOO_ARGS)
 
 clean:
-	rm -rf $(VENV) $(OLDEST_VENV) .pytest_cache build-odoo-test.log build-bench-odoo.log
+	rm -rf $(VENV) $(OLDEST_VENV) .pytest_cache build-odoo-test*.log build-bench-odoo.log

@@ -2,7 +2,7 @@
     "name": "Cdiscount Invoice Upload",
     "summary": "Upload the invoices of your Cdiscount orders to Octopia, as UBL 2.1 or PDF, "
     "and follow their processing",
-    "version": "18.0.1.0.0",
+    "version": "1.0.0",  # the series (18.0, 19.0) is added by Odoo
     "category": "Accounting/Accounting",
     "author": "Cdiscount Invoice Upload developers",
     "license": "LGPL-3",
@@ -19,6 +19,7 @@
         "views/res_config_settings_views.xml",
         "wizards/account_move_cdiscount_send_views.xml",
         "views/cdiscount_menus.xml",
+        "data/cdiscount_versioned_data.xml",
     ],
     "demo": [
         "demo/cdiscount_demo.xml",

@@ -19,7 +19,7 @@ mkdir -p "$work/data"
 echo "=== Odoo bench: $odoo_bin, database $db ==="
 started=$(date +%s)
 if ! "$odoo_bin" -c "$conf" -d "$db" --addons-path="$addons_path" --data-dir="$work/data" \
-    --no-http --http-port="$http_port" --without-demo=all --log-level=warn --stop-after-init \
+    --no-http --http-port="$http_port" $no_demo --log-level=warn --stop-after-init \
     -i "$module" >"$work/install.log" 2>&1; then
     tail -n 40 "$work/install.log" >&2
     echo "ERROR: installing $module failed" >&2

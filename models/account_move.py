@@ -7,6 +7,7 @@ from psycopg2 import errors as pg_errors
 from odoo import _, api, fields, models, modules
 from odoo.exceptions import AccessError, UserError
 
+from .. import compat
 from ..octopia import bundle, wire
 from ..octopia.errors import BundleError, OctopiaError, OutcomeUnknownError
 
@@ -27,6 +28,9 @@ SENDABLE_TYPES = ("out_invoice", "out_refund")
 
 class AccountMove(models.Model):
     _inherit = "account.move"
+
+    # Cdiscount holds (or is about to hold) a file of these: sending again replaces it.
+    _CDISCOUNT_HELD_STATES = ("queued", "running", "unknown", "success")
 
     cdiscount_order_id = fields.Many2one(
         "sale.order",
@@ -111,7 +115,8 @@ class AccountMove(models.Model):
     @api.depends("cdiscount_upload_ids")
     def _compute_cdiscount_last_upload_id(self):
         for move in self:
-            move.cdiscount_last_upload_id = move.cdiscount_upload_ids.sorted("id")[-1:]
+            # _origin: inside a form's onchange the uploads are NewIds, which cannot be sorted.
+            move.cdiscount_last_upload_id = move.cdiscount_upload_ids._origin.sorted("id")[-1:]
 
     @api.depends(
         "state",
@@ -394,7 +399,7 @@ class AccountMove(models.Model):
             return account.responsible_user_id
         if self.invoice_user_id and not self.invoice_user_id.share:
             return self.invoice_user_id
-        managers = self.env.ref("account.group_account_manager").users
+        managers = compat.group_users(self.env.ref("account.group_account_manager"))
         return managers.filtered(lambda u: self.company_id in u.company_ids)[:1] or self.env.user
 
     def _cdiscount_open_activity(self, note):

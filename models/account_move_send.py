@@ -13,17 +13,34 @@ class AccountMoveSend(models.AbstractModel):
 
     @api.model
     def _get_default_sending_method(self, move):
-        # EXTENDS account: marketplace buyers are throw-away partners, so the order decides.
-        if move.cdiscount_order_id and self._is_applicable_to_move(METHOD, move):
+        # EXTENDS account (Odoo 18.0; 19.0 calls _get_default_sending_methods)
+        if self._cdiscount_preselect(move):
             return METHOD
         return super()._get_default_sending_method(move)
 
     @api.model
-    def _get_default_invoice_edi_format(self, move):
+    def _get_default_sending_methods(self, move):
+        # EXTENDS account (Odoo 19.0 and later)
+        if self._cdiscount_preselect(move):
+            return {METHOD}
+        return super()._get_default_sending_methods(move)
+
+    @api.model
+    def _cdiscount_preselect(self, move):
+        """Marketplace buyers are throw-away partners, so the order decides; an invoice that
+        Cdiscount holds or is processing is replaced only when the user ticks the method."""
+        return (
+            bool(move.cdiscount_order_id)
+            and move.cdiscount_state not in move._CDISCOUNT_HELD_STATES
+            and self._is_applicable_to_move(METHOD, move)
+        )
+
+    @api.model
+    def _get_default_invoice_edi_format(self, move, **kwargs):
         # EXTENDS account: the document goes to Cdiscount, not to the throw-away buyer partner.
         if move.cdiscount_order_count:
             return False
-        return super()._get_default_invoice_edi_format(move)
+        return super()._get_default_invoice_edi_format(move, **kwargs)
 
     @api.model
     def _is_applicable_to_company(self, method, company):
@@ -33,13 +50,13 @@ class AccountMoveSend(models.AbstractModel):
         return super()._is_applicable_to_company(method, company)
 
     @api.model
-    def _is_applicable_to_move(self, method, move):
-        # EXTENDS account
+    def _is_applicable_to_move(self, method, move, **move_data):
+        # EXTENDS account (19.0 passes the sending settings as move_data)
         if method == METHOD:
             return bool(move.cdiscount_order_id) and not move._cdiscount_get_eligibility_error(
                 replace=True
             )
-        return super()._is_applicable_to_move(method, move)
+        return super()._is_applicable_to_move(method, move, **move_data)
 
     @api.model
     def _get_alerts(self, moves, moves_data):

@@ -5,6 +5,7 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from .. import compat
 from ..octopia import wire
 from ..octopia.client import OctopiaClient
 from ..octopia.errors import (
@@ -22,6 +23,12 @@ SANDBOX_API_URL = "http://127.0.0.1:8765/seller/v2"
 SANDBOX_AUTH_URL = "http://127.0.0.1:8765/auth/realms/maas/protocol/openid-connect/token"
 
 
+@compat.sql_constraints(
+    seller_company_uniq=(
+        "unique(company_id, seller_id)",
+        "This Cdiscount seller already has an account in this company.",
+    )
+)
 class CdiscountAccount(models.Model):
     _name = "cdiscount.account"
     _description = "Cdiscount Seller Account"
@@ -103,13 +110,9 @@ class CdiscountAccount(models.Model):
     last_check_date = fields.Datetime(readonly=True, copy=False)
     last_check_message = fields.Char(readonly=True, copy=False)
 
-    _sql_constraints = [
-        (
-            "seller_company_uniq",
-            "unique(company_id, seller_id)",
-            "This Cdiscount seller already has an account in this company.",
-        ),
-    ]
+    @api.model
+    def _cdiscount_load_versioned_data(self):
+        compat.load_versioned_data(self.env)
 
     @api.depends_context("uid")
     def _compute_has_client_secret(self):

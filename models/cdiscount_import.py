@@ -5,6 +5,7 @@ from psycopg2 import errors as pg_errors
 from odoo import _, api, fields, models, modules
 from odoo.exceptions import UserError
 
+from .. import compat
 from ..octopia import wire
 from ..octopia.errors import OctopiaError
 
@@ -25,6 +26,9 @@ STATE_BY_STATUS = {
 }
 
 
+@compat.sql_constraints(
+    name_account_uniq=("unique(account_id, name)", "This import is already recorded.")
+)
 class CdiscountImport(models.Model):
     _name = "cdiscount.import"
     _description = "Cdiscount Invoice Import"
@@ -61,10 +65,6 @@ class CdiscountImport(models.Model):
     last_sync_date = fields.Datetime(readonly=True)
     late_alerted = fields.Boolean(readonly=True, copy=False)
     sync_error = fields.Text(readonly=True)
-
-    _sql_constraints = [
-        ("name_account_uniq", "unique(account_id, name)", "This import is already recorded."),
-    ]
 
     @api.depends("status")
     def _compute_state(self):
@@ -104,8 +104,8 @@ class CdiscountImport(models.Model):
             domain += ["|", ("last_sync_date", "=", False), ("last_sync_date", "<", due_before)]
         todo = self.search(domain, order="last_sync_date asc, id")
         todo[:batch_size]._cdiscount_sync()
-        self.env["ir.cron"]._notify_progress(
-            done=min(len(todo), batch_size), remaining=max(len(todo) - batch_size, 0)
+        compat.cron_progress(
+            self.env, done=min(len(todo), batch_size), remaining=max(len(todo) - batch_size, 0)
         )
         if len(todo) <= batch_size and self.search_count([("state", "in", ("running", "other"))]):
             self.env.ref("cdiscount_invoice_upload.ir_cron_cdiscount_sync_imports")._trigger(

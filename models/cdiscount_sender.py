@@ -8,6 +8,7 @@ from psycopg2 import errors as pg_errors
 from odoo import _, api, models, modules
 from odoo.exceptions import UserError
 
+from .. import compat
 from ..octopia import bundle
 from ..octopia.errors import BundleError, OctopiaError, OutcomeUnknownError
 
@@ -207,8 +208,8 @@ class CdiscountSender(models.AbstractModel):
         busy = self._send_queued(moves)
         # What another process holds is its to send: counting it would re-run this job at once.
         remaining = self.env["account.move"].search_count([("cdiscount_queued", "=", True)])
-        self.env["ir.cron"]._notify_progress(
-            done=len(moves) - len(busy), remaining=max(remaining - len(busy), 0)
+        compat.cron_progress(
+            self.env, done=len(moves) - len(busy), remaining=max(remaining - len(busy), 0)
         )
 
     @api.model

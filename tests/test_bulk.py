@@ -3,7 +3,7 @@ from datetime import timedelta
 from odoo import fields
 from odoo.tests import Form, tagged
 
-from .common import CdiscountCommon
+from .common import CdiscountCommon, scheduled
 
 BULK = "/order-invoice-imports"
 
@@ -106,10 +106,10 @@ class TestBulkSend(CdiscountCommon):
         invoice = self._invoice()
         invoice.action_cdiscount_send()
         cron = self.env.ref("cdiscount_invoice_upload.ir_cron_cdiscount_sync_imports")
-        progress = self.env["ir.cron.progress"].create({"cron_id": cron.id})
-        Import = self.env["cdiscount.import"].with_context(ir_cron_progress_id=progress.id)
-        Import._cron_sync_imports()
-        Import._cron_sync_imports()  # re-run at once: nothing due, so no busy loop
+        with scheduled(self.env, cron) as (context, progress):
+            Import = self.env["cdiscount.import"].with_context(**context)
+            Import._cron_sync_imports()
+            Import._cron_sync_imports()  # re-run at once: nothing due, so no busy loop
         gets = self.sandbox.request_count(method="GET", path_prefix=BULK + "/")
         self.assertEqual(gets, 1)
         self.assertEqual(progress.remaining, 0)

@@ -1,6 +1,6 @@
 from odoo import Command
 from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from .common import CdiscountCommon
 
@@ -125,13 +125,7 @@ class TestEligibility(CdiscountCommon):
 
     def test_user_without_the_right(self):
         invoice = self._invoice()
-        user = self.env["res.users"].create(
-            {
-                "name": "Readonly",
-                "login": "readonly-cd",
-                "groups_id": [Command.set(self.env.ref("account.group_account_readonly").ids)],
-            }
-        )
+        user = new_test_user(self.env, login="readonly-cd", groups="account.group_account_readonly")
         with self.assertRaisesRegex(Exception, "not allowed to send invoices to Cdiscount"):
             invoice.with_user(user).action_cdiscount_send()
 

@@ -71,7 +71,7 @@ sandbox_pid=$!
 echo "=== Fresh database $demo_db: a French company, the addon and its demo data (about 2 min) ==="
 "$odoo_bin" db -c "$conf" drop "$demo_db" >/dev/null 2>&1 || true  # with its filestore
 echo "--- base"
-odoo -i base --stop-after-init --no-http --log-level=warn
+odoo -i base $with_demo --stop-after-init --no-http --log-level=warn
 # The company is French before accounting is installed, so the French chart of accounts
 # (and its 20 % VAT) is the one set up; VAT number and SIREN make its UBL invoices valid.
 odoo_shell <<'PYTHON'

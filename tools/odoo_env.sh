@@ -1,15 +1,24 @@
-# Sourced by the scripts that run the addon on an installed Odoo 18 (tests, translations).
-# odoo_prepare: sets odoo_bin, work (a temp folder, removed by odoo_cleanup), conf (a copy of
-# $ODOO_RC or an empty config, saved once by Odoo to learn its default addons path) and
-# addons_path (Odoo's own, plus a folder holding this checkout under the technical name).
+# Sourced by the scripts that run the addon on an installed Odoo (tests, translations, demo,
+# bench): the first one tools/find_odoo.sh finds, so ODOO_BIN=<path> picks one.
+# odoo_prepare: sets odoo_bin, odoo_series (18.0, 19.0...), no_demo / with_demo (the flags
+# that install without / with demo data on that series), work (a temp folder, removed by
+# odoo_cleanup), conf (a copy of $ODOO_RC or an empty config, saved once by Odoo to learn its
+# default addons path) and addons_path (Odoo's own, plus a folder holding this checkout under
+# the technical name).
 # Needs `root` (the checkout) and `module` set by the caller.
 
 odoo_prepare() {
-    odoo_bin=$("$root/tools/find_odoo.sh")
+    odoo_bin=$("$root/tools/find_odoo.sh" --one)
     if [ -z "$odoo_bin" ]; then
-        echo "ERROR: no Odoo 18 found: set ODOO_BIN or put 'odoo' on PATH (see README.rst)." >&2
+        echo "ERROR: no Odoo 18.0 or 19.0 found: set ODOO_BIN or put odoo18/odoo19 on PATH (see README.rst)." >&2
         return 2
     fi
+    odoo_series=$("$odoo_bin" --version 2>/dev/null | sed -nE 's/^Odoo Server ([0-9]+\.[0-9]+).*/\1/p')
+    # 18.0 loads demo data unless told; from 19.0 it is off by default and the flag is boolean.
+    case "$odoo_series" in
+    18.*) no_demo="--without-demo=all" with_demo="" ;;
+    *) no_demo="--without-demo=True" with_demo="--with-demo" ;;
+    esac
     "$root/tools/start_postgres.sh" || { echo "ERROR: PostgreSQL is not reachable." >&2; return 2; }
     work=$(mktemp -d)
     # Link only the visible top-level entries: hidden folders (.venv, .git, caches) are not

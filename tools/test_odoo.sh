@@ -1,50 +1,32 @@
 #!/usr/bin/env bash
-# The Odoo tier: a fresh database, the addon installed with its tests, the database dropped.
-# Uses an Odoo 18 already installed ($ODOO_BIN, or odoo on PATH; its config from $ODOO_RC).
+# The Odoo tier on every supported Odoo found (tools/find_odoo.sh): per version a fresh
+# database, the addon installed with its tests, the database dropped. Prints one line per
+# version, "odoo 18.0: N passed, M failed", names the versions skipped, and fails when any
+# version fails. ODOO_TEST_TAGS narrows the tests; ODOO_TEST_LOG keeps the log (one version).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-module=cdiscount_invoice_upload
+found=$("$root/tools/find_odoo.sh")
+if [ -z "$found" ]; then
+    echo "=== Odoo tier: SKIPPED, no Odoo 18.0 or 19.0 found (ODOO_BIN, or odoo18/odoo19/odoo on PATH) ==="
+    exit 0
+fi
 # The tour tests drive a headless Chromium (Debian's package); without it Odoo skips them.
 if ! command -v chromium >/dev/null && [ "$(id -u)" -eq 0 ]; then
     { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/dev/null 2>&1 ||
         echo "WARNING: could not install chromium: the tour tests will be skipped." >&2
 fi
-# shellcheck source=tools/odoo_env.sh
-. "$root/tools/odoo_env.sh"
-db="cdiscount_test_$$_$(date +%s)"
-trap odoo_cleanup EXIT
-odoo_prepare || exit 2
-
-# Test-only Python packages, kept apart from Odoo's own environment (pure-Python, no deps).
-deps="$root/.odoo-test-deps"
-if [ ! -f "$deps/.installed" ] || [ "$root/tools/odoo-test-requirements.txt" -nt "$deps/.installed" ]; then
-    python3 -m pip install --quiet --disable-pip-version-check --no-deps --upgrade \
-        --target "$deps" -r "$root/tools/odoo-test-requirements.txt" || exit 2
-    touch "$deps/.installed"
-fi
-export PYTHONPATH="$deps${PYTHONPATH:+:$PYTHONPATH}"
-
-log="${ODOO_TEST_LOG:-$work/odoo-test.log}"
-
-echo "=== Odoo tier: $odoo_bin, database $db ==="
-{
-    "$odoo_bin" -c "$conf" -d "$db" --addons-path="$addons_path" --no-http --http-port="$http_port" \
-        --without-demo=all --log-level=test --stop-after-init \
-        -i cdiscount_invoice_upload --test-enable --test-tags "${ODOO_TEST_TAGS:-/cdiscount_invoice_upload}"
-    echo $? >"$work/rc"
-} 2>&1 | tee "$log" | grep -E "odoo\.tests\.(stats|result)|ERROR|FAIL|CRITICAL|Traceback" || true
-rc=$(cat "$work/rc")
-
-summary=$(grep -E "[0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests" "$log" | tail -n 1)
-ran=$(echo "$summary" | sed -nE 's/.* of ([0-9]+) tests.*/\1/p')  # test methods
-failed=$(echo "$summary" | sed -nE 's/.* ([0-9]+) failed, ([0-9]+) error.*/\1+\2/p')
-failed=$(( ${failed:-0} ))
-errors=$(grep -cE " (ERROR|CRITICAL) " "$log")
-echo "=== Odoo tier: exit $rc, ${ran:-0} tests ran, $errors error lines; ${summary:-no summary} ==="
-if [ "$rc" -ne 0 ] || [ "$errors" -ne 0 ] || [ "${ran:-0}" -eq 0 ]; then
-    echo "=== Odoo tier FAILED (log: $log) ===" >&2
-    [ -n "${ODOO_TEST_LOG:-}" ] || cp "$log" "$root/build-odoo-test.log" 2>/dev/null
-    echo "odoo: $(( ${ran:-0} - failed > 0 ? ${ran:-0} - failed : 0 )) passed, $(( failed > 0 ? failed : 1 )) failed"
-    exit 1
-fi
-echo "odoo: ${ran} passed, 0 failed"
+rc=0
+results=()
+while read -r series odoo_bin; do
+    echo "=== Odoo tier: RUNNING on Odoo $series ($odoo_bin) ==="
+    line=$(ODOO_BIN="$odoo_bin" "$root/tools/test_odoo_one.sh" | tee /dev/stderr | tail -n 1)
+    status=${PIPESTATUS[0]}
+    [ "$status" -eq 0 ] || rc=1
+    results+=("odoo $series: ${line#odoo: }")
+done <<<"$found"
+echo "=== Odoo tier summary ==="
+printf '%s\n' "${results[@]}"
+for series in 18.0 19.0; do
+    grep -q "^$series " <<<"$found" || echo "odoo $series: SKIPPED (not installed here)"
+done
+exit "$rc"

@@ -31,7 +31,7 @@ run_odoo() {
 }
 
 echo "=== Installing $module on scratch database $db ==="
-run_odoo -i "$module" --without-demo=all
+run_odoo -i "$module" $no_demo
 echo "=== Exporting $pot ==="
 mkdir -p "$root/i18n"
 run_odoo --i18n-export="$work/$module.pot" --modules="$module"
