@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 OLDEST_VENV ?= .venv-oldest
 PIP_FLAGS := --quiet --disable-pip-version-check
 
-.PHONY: demo odoo-demo test test-core test-core-oldest test-odoo lint lock bench bench-odoo clean
+.PHONY: demo odoo-demo odoo-demo-clean test test-core test-core-oldest test-odoo lint lock bench bench-odoo clean
 
 # Pinned: requirements-dev.lock is the exact set, changed only by `make lock`.
 $(VENV)/.installed: requirements-dev.txt requirements-dev.lock
@@ -35,6 +35,10 @@ demo: $(VENV)/.installed
 # The addon in a fresh Odoo database with its demo data and the sandbox: http://127.0.0.1:8069
 odoo-demo: $(VENV)/.installed
 	tools/odoo_demo.sh
+
+# Drop the demo database and its files.
+odoo-demo-clean:
+	tools/odoo_demo.sh --drop
 
 # The Odoo tier runs once per Odoo found (tools/find_odoo.sh), or says it was skipped.
 test: test-core test-core-oldest test-odoo

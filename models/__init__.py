@@ -9,3 +9,5 @@ from . import sale_order
 from . import account_move
 from . import account_move_send
 from . import account_edi_xml_ubl_cdiscount
+from . import ir_attachment
+from . import res_users

@@ -10,6 +10,7 @@ from odoo.exceptions import AccessError, UserError
 from .. import compat
 from ..octopia import bundle, wire
 from ..octopia.errors import BundleError, OctopiaError, OutcomeUnknownError
+from .cdiscount_upload import log_note
 
 _logger = logging.getLogger(__name__)
 
@@ -24,6 +25,20 @@ CDISCOUNT_STATES = [
     ("error", "Not sent"),
 ]
 SENDABLE_TYPES = ("out_invoice", "out_refund")
+# Status, history and queue: written by the addon's own code only (under sudo).
+PROTECTED_FIELDS = frozenset(
+    {
+        "cdiscount_order_id",
+        "cdiscount_order_count",
+        "cdiscount_upload_ids",
+        "cdiscount_last_upload_id",
+        "cdiscount_state",
+        "cdiscount_queued",
+        "cdiscount_queue_format",
+        "cdiscount_queue_replace",
+        "cdiscount_queue_user_id",
+    }
+)
 
 
 class AccountMove(models.Model):
@@ -90,6 +105,9 @@ class AccountMove(models.Model):
     cdiscount_error = fields.Text(
         string="Cdiscount Error", related="cdiscount_last_upload_id.error_message"
     )
+    cdiscount_error_explanation = fields.Char(
+        string="Cdiscount: What To Do", related="cdiscount_last_upload_id.error_explanation"
+    )
 
     # --- computes -----------------------------------------------------------------
     @api.depends("invoice_line_ids.sale_line_ids.order_id.cdiscount_order_ref")
@@ -140,6 +158,77 @@ class AccountMove(models.Model):
             else:
                 move.cdiscount_state = "not_applicable"
 
+    # --- what only the addon writes, and what cannot be undone silently -------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._cdiscount_check_protected(vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._cdiscount_check_protected(vals)
+        return super().write(vals)
+
+    def _cdiscount_check_protected(self, vals):
+        forged = PROTECTED_FIELDS.intersection(vals)
+        if forged and not self.env.su:
+            raise AccessError(
+                _(
+                    "%(fields)s: the Cdiscount status of an invoice is written by Cdiscount "
+                    "Invoice Upload only.",
+                    fields=", ".join(sorted(forged)),
+                )
+            )
+
+    def button_draft(self):
+        # EXTENDS account: Cdiscount holds (or is processing) a file of a posted invoice.
+        held = self.filtered(lambda m: m.cdiscount_state in ("running", "unknown", "success"))
+        if held and not self.env.context.get("cdiscount_reset_confirmed"):
+            raise UserError(
+                _(
+                    "Cdiscount holds or is processing the invoice of %(invoices)s: reset to draft, "
+                    "it would no longer match what the buyer sees. Send a corrected version "
+                    "with “Replace on Cdiscount” instead; an accounting manager can still use "
+                    "“Reset to Draft Anyway”.",
+                    invoices=", ".join(held.mapped("name")),
+                )
+            )
+        return super().button_draft()
+
+    def action_cdiscount_reset_to_draft(self):
+        """Reset to draft although Cdiscount holds the invoice: a logged decision of a
+        Cdiscount manager."""
+        if not self.env.user.has_group("cdiscount_invoice_upload.group_cdiscount_manager"):
+            raise AccessError(
+                _("Only a Cdiscount manager may reset an invoice that Cdiscount holds.")
+            )
+        for move in self:
+            log_note(
+                move,
+                _(
+                    "Reset to draft by %(user)s although Cdiscount holds or is processing its "
+                    "invoice (status: %(state)s).",
+                    user=self.env.user.name,
+                    state=move.cdiscount_state,
+                ),
+            )
+        return self.with_context(cdiscount_reset_confirmed=True).button_draft()
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_cdiscount_history(self):
+        """The upload history goes with the invoice: a settings administrator's decision."""
+        if self.env.user.has_group("base.group_system"):
+            return
+        sent = self.filtered("cdiscount_upload_ids")
+        if sent:
+            raise UserError(
+                _(
+                    "%(invoices)s have a Cdiscount upload history: only a settings "
+                    "administrator may delete them.",
+                    invoices=", ".join(sent.mapped("display_name")),
+                )
+            )
+
     def _post(self, soft=True):
         # EXTENDS account: queue invoices of Cdiscount orders when the account sends by itself.
         posted = super()._post(soft=soft)
@@ -152,7 +241,7 @@ class AccountMove(models.Model):
 
     def _cdiscount_queue(self, document_format=False, replace=False):
         """Hand these invoices to the background sender (never upload inside this transaction)."""
-        self.write(
+        self.sudo().write(
             {
                 "cdiscount_queued": True,
                 "cdiscount_queue_format": document_format,
@@ -315,7 +404,31 @@ class AccountMove(models.Model):
         """Upload a new version of invoices Cdiscount already has: it replaces the old one."""
         return self._cdiscount_send_interactive(replace=True)
 
-    def _cdiscount_send_interactive(self, replace):
+    def action_cdiscount_check_status(self):
+        """Ask Cdiscount now where these invoices stand (their last import, or the lost answer)."""
+        self._cdiscount_check_sender_right()
+        uploads = self.cdiscount_last_upload_id
+        uploads.filtered(lambda u: u.state == "unknown")._cdiscount_reconcile_each(interactive=True)
+        imports = uploads.import_id.filtered(lambda i: i.state in ("running", "other"))
+        imports._cdiscount_sync()
+        self.invalidate_recordset()
+        return self._cdiscount_status_notification()
+
+    def _cdiscount_status_notification(self):
+        states = dict(self._fields["cdiscount_state"]._description_selection(self.env))
+        lines = [f"{move.name}: {states.get(move.cdiscount_state)}" for move in self]
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "info",
+                "title": _("Cdiscount"),
+                "message": "\n".join(lines),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    def _cdiscount_check_sender_right(self):
         if not self.env.user.has_group("cdiscount_invoice_upload.group_cdiscount_user"):
             raise AccessError(
                 _(
@@ -323,12 +436,22 @@ class AccountMove(models.Model):
                     "administrator for the right “Cdiscount: send invoices”."
                 )
             )
+
+    def _cdiscount_send_interactive(self, replace):
+        self._cdiscount_check_sender_right()
         if not self:
             raise UserError(_("Select at least one posted invoice of a Cdiscount order."))
-        uploads = self.env["cdiscount.upload"]
-        for move in self:
-            uploads |= move._cdiscount_upload_single(replace=replace)
-        return uploads._cdiscount_notification()
+        if len(self) == 1:
+            return self._cdiscount_upload_single(replace=replace)._cdiscount_notification()
+        uploads, failures = self.env["cdiscount.upload"], []
+        for move in self:  # each upload is committed: say what went and what did not
+            try:
+                uploads |= move._cdiscount_upload_single(replace=replace)
+            except UserError as exc:
+                failures.append(exc.args[0])
+        if not uploads:
+            raise UserError("\n".join(failures))
+        return uploads._cdiscount_notification(failures)
 
     def _cdiscount_lock(self):
         """Lock the invoices for this transaction; refuse when another one is sending them."""

@@ -1,6 +1,7 @@
 from collections import defaultdict
 
 from odoo import _, api, models
+from odoo.exceptions import UserError
 
 from ..octopia import bundle
 from ..octopia.errors import BundleError, OctopiaError
@@ -68,7 +69,19 @@ class AccountMoveSend(models.AbstractModel):
         if problems:
             alerts["cdiscount_not_eligible"] = {
                 "level": "danger" if len(moves) == 1 else "warning",
-                "message": _("Not sent to Cdiscount:\n%(reasons)s", reasons="\n".join(problems)),
+                "message": _(
+                    "Cannot be sent to Cdiscount:\n%(reasons)s", reasons="\n".join(problems)
+                ),
+            }
+        replaced = chosen.filtered(lambda m: m.cdiscount_state == "success")
+        if replaced:
+            alerts["cdiscount_replaces"] = {
+                "level": "warning",
+                "message": _(
+                    "Cdiscount already accepted %(invoices)s: sending by Cdiscount uploads this "
+                    "version in its place.",
+                    invoices=", ".join(replaced.mapped("name")),
+                ),
             }
         return alerts
 
@@ -117,6 +130,8 @@ class AccountMoveSend(models.AbstractModel):
             account = invoice.cdiscount_account_id
             try:
                 invoice._cdiscount_upload_file(account, file)
+            except UserError as exc:  # an incomplete account: nothing was sent
+                self._cdiscount_set_error(invoices_data[invoice], exc.args[0])
             except OctopiaError as exc:
                 error = account._cdiscount_describe_error(exc, invoice)
                 self._cdiscount_set_error(invoices_data[invoice], error)

@@ -3,7 +3,7 @@ import re
 from datetime import timedelta
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from .. import compat
 from ..octopia import wire
@@ -21,6 +21,11 @@ _logger = logging.getLogger(__name__)
 
 SANDBOX_API_URL = "http://127.0.0.1:8765/seller/v2"
 SANDBOX_AUTH_URL = "http://127.0.0.1:8765/auth/realms/maas/protocol/openid-connect/token"
+# Where the secret goes, and the secret: settings administrators only, in every path.
+ADMIN_FIELDS = ("environment", "sandbox_api_url", "sandbox_auth_url", "client_secret")
+MB = 1024 * 1024  # limits are shown in MB (of 1,048,576 bytes, as Octopia's 10 MB read)
+# Written by the addon's own code only (under sudo).
+AUDIT_FIELDS = ("last_check_date", "last_check_message")
 
 
 @compat.sql_constraints(
@@ -61,15 +66,19 @@ class CdiscountAccount(models.Model):
         [("production", "Production"), ("sandbox", "Sandbox")],
         required=True,
         default="production",
+        copy=False,
         help="Sandbox talks to the URLs below (the local Octopia sandbox by default); "
         "duplicated databases are switched to it automatically.",
     )
     # Where the secret is sent: only those who may read the secret may change it.
     sandbox_api_url = fields.Char(
-        string="Sandbox API URL", default=SANDBOX_API_URL, groups="base.group_system"
+        string="Sandbox API URL", default=SANDBOX_API_URL, groups="base.group_system", copy=False
     )
     sandbox_auth_url = fields.Char(
-        string="Sandbox Token URL", default=SANDBOX_AUTH_URL, groups="base.group_system"
+        string="Sandbox Token URL",
+        default=SANDBOX_AUTH_URL,
+        groups="base.group_system",
+        copy=False,
     )
     document_format = fields.Selection(
         [("ubl", "UBL 2.1 (EN 16931)"), ("pdf", "PDF")],
@@ -98,6 +107,18 @@ class CdiscountAccount(models.Model):
     max_request_bytes = fields.Integer(
         string="Max Request Size (bytes)", default=wire.MAX_REQUEST_BYTES
     )
+    max_file_mb = fields.Float(
+        string="Max File Size (MB)",
+        compute="_compute_limits_mb",
+        inverse="_inverse_max_file_mb",
+        digits=(16, 1),
+    )
+    max_request_mb = fields.Float(
+        string="Max Request Size (MB)",
+        compute="_compute_limits_mb",
+        inverse="_inverse_max_request_mb",
+        digits=(16, 1),
+    )
     max_files_per_zip = fields.Integer(default=wire.MAX_FILES_PER_ZIP)
     running_alert_hours = fields.Integer(
         string="Alert After (hours)",
@@ -110,9 +131,66 @@ class CdiscountAccount(models.Model):
     last_check_date = fields.Datetime(readonly=True, copy=False)
     last_check_message = fields.Char(readonly=True, copy=False)
 
+    @api.depends("max_file_bytes", "max_request_bytes")
+    def _compute_limits_mb(self):
+        for account in self:
+            account.max_file_mb = account.max_file_bytes / MB
+            account.max_request_mb = account.max_request_bytes / MB
+
+    def _inverse_max_file_mb(self):
+        for account in self:
+            account.max_file_bytes = round(account.max_file_mb * MB)
+
+    def _inverse_max_request_mb(self):
+        for account in self:
+            account.max_request_bytes = round(account.max_request_mb * MB)
+
     @api.model
     def _cdiscount_load_versioned_data(self):
         compat.load_versioned_data(self.env)
+
+    # --- who may change what ----------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        defaults = {
+            "environment": "production",
+            "sandbox_api_url": SANDBOX_API_URL,
+            "sandbox_auth_url": SANDBOX_AUTH_URL,
+            "client_secret": False,
+        }
+        for vals in vals_list:
+            self._cdiscount_check_vals(vals, defaults)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "company_id" in vals and any(a.company_id.id != vals["company_id"] for a in self):
+            raise AccessError(
+                _(
+                    "A Cdiscount account cannot move to another company: its uploads and "
+                    "imports belong to this one. Create an account in the other company."
+                )
+            )
+        for account in self:
+            self._cdiscount_check_vals(vals, {f: account.sudo()[f] for f in ADMIN_FIELDS})
+        return super().write(vals)
+
+    def _cdiscount_check_vals(self, vals, allowed):
+        """Audit fields are the addon's own (sudo); where the secret goes, and the secret,
+        are a settings administrator's: any other value than `allowed` is refused."""
+        if any(f in vals for f in AUDIT_FIELDS) and not self.env.su:
+            raise AccessError(
+                _("The connection check is recorded by Cdiscount Invoice Upload only.")
+            )
+        if self.env.su or self.env.user.has_group("base.group_system"):
+            return
+        if any(f in vals and (vals[f] or False) != (allowed[f] or False) for f in ADMIN_FIELDS):
+            raise AccessError(
+                _(
+                    "Only a settings administrator may set the environment, the sandbox URLs "
+                    "or the client secret of a Cdiscount account (they decide where the secret "
+                    "is sent)."
+                )
+            )
 
     @api.depends_context("uid")
     def _compute_has_client_secret(self):
@@ -129,33 +207,38 @@ class CdiscountAccount(models.Model):
             account.has_client_secret = account.id in with_secret
 
     def _compute_counters(self):
-        groups = self.env["account.move"]._read_group(
-            [("company_id", "in", self.company_id.ids), ("cdiscount_order_id", "!=", False)],
-            ["company_id", "cdiscount_state"],
-            ["__count"],
-        )
-        counts = {(company.id, state): count for company, state, count in groups}
         for account in self:
+            groups = self.env["account.move"]._read_group(
+                account._cdiscount_invoice_domain(), ["cdiscount_state"], ["__count"]
+            )
+            counts = dict(groups)
+            account.to_send_count = sum(counts.get(s, 0) for s in ("to_send", "queued"))
+            account.running_count = sum(counts.get(s, 0) for s in ("running", "unknown"))
+            account.failed_count = sum(counts.get(s, 0) for s in ("failure", "error"))
 
-            def count(states, company=account.company_id.id):
-                return sum(counts.get((company, state), 0) for state in states)
-
-            account.to_send_count = count(("to_send", "queued"))
-            account.running_count = count(("running", "unknown"))
-            account.failed_count = count(("failure", "error"))
+    def _cdiscount_invoice_domain(self):
+        """The invoices of this account's orders (orders without an account count for the
+        company's default account, the one they are sent with)."""
+        self.ensure_one()
+        mine = [("cdiscount_order_id.cdiscount_account_id", "=", self.id)]
+        if self == self.company_id._cdiscount_default_account():
+            mine = [
+                "|",
+                *mine,
+                "&",
+                ("cdiscount_order_id.cdiscount_account_id", "=", False),
+                ("company_id", "=", self.company_id.id),
+            ]
+        return [("cdiscount_order_id", "!=", False), *mine]
 
     def action_open_invoices(self):
-        """The company's Cdiscount invoices in the given states (counter buttons)."""
+        """This account's Cdiscount invoices in the given states (counter buttons)."""
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "cdiscount_invoice_upload.account_move_cdiscount_review_action"
         )
         states = self.env.context.get("cdiscount_states") or ["failure", "error"]
-        action["domain"] = [
-            ("company_id", "=", self.company_id.id),
-            ("cdiscount_order_id", "!=", False),
-            ("cdiscount_state", "in", states),
-        ]
+        action["domain"] = [*self._cdiscount_invoice_domain(), ("cdiscount_state", "in", states)]
         return action
 
     @api.constrains("max_file_bytes", "max_request_bytes", "max_files_per_zip")
@@ -268,6 +351,13 @@ class CdiscountAccount(models.Model):
     def action_test_connection(self):
         """Fetch a token and read the import list: report the result in plain words."""
         self.ensure_one()
+        if not self.env.user.has_group("cdiscount_invoice_upload.group_cdiscount_manager"):
+            raise AccessError(
+                _(
+                    "Only a Cdiscount manager can test the connection of %(account)s.",
+                    account=self.name,
+                )
+            )
         try:
             self._cdiscount_client().check_connection()
         except OctopiaError as exc:

@@ -3,13 +3,15 @@ from datetime import timedelta
 from psycopg2 import errors as pg_errors
 
 from odoo import _, api, fields, models, modules
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from .. import compat
 from ..octopia import wire
-from ..octopia.errors import OctopiaError
+from ..octopia.errors import NotFoundError, OctopiaError
 
 SYNC_MIN_INTERVAL = 60  # seconds between two reads of one import by the scheduler
+# Reads answered 404 in a row before an import is given up as unknown to Cdiscount.
+NOT_FOUND_LIMIT = 5
 
 IMPORT_STATES = [
     ("running", "Processing"),
@@ -17,6 +19,7 @@ IMPORT_STATES = [
     ("partial", "Partly accepted"),
     ("failure", "Refused"),
     ("other", "Other"),
+    ("gone", "Unknown to Cdiscount"),
 ]
 STATE_BY_STATUS = {
     wire.STATUS_RUNNING: "running",
@@ -65,11 +68,15 @@ class CdiscountImport(models.Model):
     last_sync_date = fields.Datetime(readonly=True)
     late_alerted = fields.Boolean(readonly=True, copy=False)
     sync_error = fields.Text(readonly=True)
+    not_found_count = fields.Integer(
+        readonly=True, help="Reads in a row that Cdiscount answered with “not found”."
+    )
 
-    @api.depends("status")
+    @api.depends("status", "not_found_count")
     def _compute_state(self):
         for record in self:
-            record.state = STATE_BY_STATUS.get(record.status, "other")
+            gone = record.not_found_count >= NOT_FOUND_LIMIT
+            record.state = "gone" if gone else STATE_BY_STATUS.get(record.status, "other")
 
     @api.depends("upload_ids.state")
     def _compute_counts(self):
@@ -77,16 +84,44 @@ class CdiscountImport(models.Model):
             record.file_count = len(record.upload_ids)
             record.failed_count = len(record.upload_ids.filtered(lambda u: u.state == "failure"))
 
+    # --- the imports are the addon's to write --------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._cdiscount_check_own_write()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._cdiscount_check_own_write()
+        return super().write(vals)
+
+    def unlink(self):
+        if not (self.env.su or self.env.user.has_group("base.group_system")):
+            raise AccessError(_("Only a settings administrator may delete Cdiscount imports."))
+        return super().unlink()
+
+    def _cdiscount_check_own_write(self):
+        if not self.env.su:
+            raise AccessError(
+                _(
+                    "Cdiscount imports are recorded by Cdiscount Invoice Upload only: use "
+                    "“Check Now” to read them again."
+                )
+            )
+
     @api.model
     def _cdiscount_create_from_report(self, account, report, kind):
-        return self.create(
-            {
-                "name": report.import_id,
-                "account_id": account.id,
-                "kind": kind,
-                "status": report.status or wire.STATUS_RUNNING,
-                "report_json": report.raw_json,
-            }
+        return (
+            self.sudo()
+            .create(
+                {
+                    "name": report.import_id,
+                    "account_id": account.id,
+                    "kind": kind,
+                    "status": report.status or wire.STATUS_RUNNING,
+                    "report_json": report.raw_json,
+                }
+            )
+            .sudo(False)
         )
 
     # --- status sync --------------------------------------------------------------
@@ -129,6 +164,8 @@ class CdiscountImport(models.Model):
             return
         try:
             report = client.get_import(self.name)
+        except NotFoundError as exc:
+            self._cdiscount_not_found(exc)
         except OctopiaError as exc:
             self._cdiscount_sync_failed(self.account_id._cdiscount_describe_error(exc))
         else:
@@ -137,11 +174,29 @@ class CdiscountImport(models.Model):
 
     def action_sync(self):
         """Read these imports from Cdiscount now."""
+        self.env["account.move"]._cdiscount_check_sender_right()
         self._cdiscount_sync()
         return True
 
     def _cdiscount_sync_failed(self, message):
-        self.write({"sync_error": message, "last_sync_date": fields.Datetime.now()})
+        self.sudo().write({"sync_error": message, "last_sync_date": fields.Datetime.now()})
+
+    def _cdiscount_not_found(self, error):
+        """Cdiscount says it does not know this import: after a few reads in a row, give it
+        up, say so on its invoices, and stop polling it."""
+        self._cdiscount_sync_failed(self.account_id._cdiscount_describe_error(error))
+        self.sudo().not_found_count += 1
+        if self.state != "gone":
+            return
+        uploads = self.upload_ids.filtered(lambda u: u.state in ("running", "unknown"))
+        reason = _(
+            "Cdiscount no longer knows import %(import_id)s: check the order on the Cdiscount "
+            "seller portal and send the invoice again if it is missing.",
+            import_id=self.name,
+        )
+        uploads._cdiscount_not_sent(reason)
+        for move in uploads.move_id:
+            move._cdiscount_open_activity(reason)
 
     def _cdiscount_try_lock(self):
         """Lock this import for this transaction, unless another worker has it (or just
@@ -161,12 +216,13 @@ class CdiscountImport(models.Model):
 
     def _cdiscount_apply_report(self, report):
         self.ensure_one()
-        self.write(
+        self.sudo().write(
             {
                 "status": report.status,
                 "report_json": report.raw_json,
                 "last_sync_date": fields.Datetime.now(),
                 "sync_error": False,
+                "not_found_count": 0,
             }
         )
         uploads = {u.order_ref: u for u in self.upload_ids}
@@ -190,7 +246,7 @@ class CdiscountImport(models.Model):
             return
         if self.create_date > fields.Datetime.now() - timedelta(hours=hours):
             return
-        self.late_alerted = True
+        self.sudo().late_alerted = True
         note = _(
             "Cdiscount is still processing import %(import_id)s after %(hours)s hours. "
             "It is still checked regularly; contact Cdiscount if it stays so.",
@@ -202,6 +258,7 @@ class CdiscountImport(models.Model):
 
     def action_resend_failed(self):
         """Open the bulk send on the invoices of this import whose file failed."""
+        self.env["account.move"]._cdiscount_check_sender_right()
         failed = self.upload_ids.filtered(lambda u: u.state in ("failure", "error")).move_id
         if not failed:
             raise UserError(_("No file of this import failed."))

@@ -188,7 +188,7 @@ class CdiscountSender(models.AbstractModel):
         if error.retryable and self.env.context.get("cdiscount_from_queue"):
             moves = uploads.move_id
             uploads._cdiscount_discard()
-            moves.cdiscount_queued = True
+            moves.sudo().cdiscount_queued = True
             return
         uploads._cdiscount_not_sent(account._cdiscount_describe_error(error))
 
@@ -225,7 +225,7 @@ class CdiscountSender(models.AbstractModel):
                 if reason == self._busy_reason():
                     busy |= skipped
                 else:
-                    skipped.write({"cdiscount_queued": False})
+                    skipped.sudo().write({"cdiscount_queued": False})
             self._notify_users(users, result)
             self._commit()
         return busy

@@ -1,10 +1,16 @@
+import logging
 from datetime import timedelta
 
+from markupsafe import Markup
+
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from ..octopia import wire
 from ..octopia.errors import OctopiaError
+from . import refusal_codes
+
+_logger = logging.getLogger(__name__)
 
 UPLOAD_STATES = [
     ("running", "Processing"),
@@ -40,7 +46,9 @@ class CdiscountUpload(models.Model):
     document_format = fields.Selection(
         [("ubl", "UBL 2.1"), ("pdf", "PDF")], string="Format", readonly=True
     )
-    attachment_id = fields.Many2one("ir.attachment", string="Sent File", readonly=True)
+    attachment_id = fields.Many2one(
+        "ir.attachment", string="Sent File", readonly=True, index="btree_not_null"
+    )
     checksum = fields.Char(string="SHA-256", readonly=True)
     user_id = fields.Many2one("res.users", readonly=True, default=lambda self: self.env.user)
     state = fields.Selection(UPLOAD_STATES, required=True, readonly=True, index=True)
@@ -51,6 +59,16 @@ class CdiscountUpload(models.Model):
         help="How far Cdiscount got: order check, file check, then integration.",
     )
     error_message = fields.Text(string="Error", readonly=True)
+    error_code = fields.Char(readonly=True, help="Cdiscount's code for the refusal, as sent.")
+    error_explanation = fields.Char(
+        string="What To Do", compute="_compute_error_explanation", compute_sudo=True
+    )
+
+    @api.depends("error_code", "state")
+    def _compute_error_explanation(self):
+        for upload in self:
+            refused = upload.state == "failure"
+            upload.error_explanation = refused and refusal_codes.explain(upload.error_code)
 
     # --- write-ahead: recorded and committed before the request leaves ----------------
     @api.model
@@ -73,22 +91,26 @@ class CdiscountUpload(models.Model):
             ]
         )
         pending = _("Being sent to Cdiscount.")
-        return self.create(
-            [
-                {
-                    "move_id": move.id,
-                    "order_id": move.cdiscount_order_id.id,
-                    "order_ref": file.order_id,
-                    "account_id": account.id,
-                    "file_name": file.file_name,
-                    "document_format": "pdf" if file.kind == "pdf" else "ubl",
-                    "attachment_id": attachment.id,
-                    "checksum": file.sha256,
-                    "state": "unknown",
-                    "error_message": pending,
-                }
-                for (move, file), attachment in zip(moves_files, attachments, strict=True)
-            ]
+        return (
+            self.sudo()
+            .create(
+                [
+                    {
+                        "move_id": move.id,
+                        "order_id": move.cdiscount_order_id.id,
+                        "order_ref": file.order_id,
+                        "account_id": account.id,
+                        "file_name": file.file_name,
+                        "document_format": "pdf" if file.kind == "pdf" else "ubl",
+                        "attachment_id": attachment.id,
+                        "checksum": file.sha256,
+                        "state": "unknown",
+                        "error_message": pending,
+                    }
+                    for (move, file), attachment in zip(moves_files, attachments, strict=True)
+                ]
+            )
+            .sudo(False)
         )
 
     def _cdiscount_hold(self):
@@ -98,20 +120,20 @@ class CdiscountUpload(models.Model):
         )
 
     def _cdiscount_accepted(self, import_record):
-        self.write({"import_id": import_record.id, "state": "running", "error_message": False})
+        self.sudo().write(
+            {"import_id": import_record.id, "state": "running", "error_message": False}
+        )
         self._cdiscount_post_sent_message()
 
     def _cdiscount_lost(self, reason):
-        self.write({"error_message": reason})
+        self.sudo().write({"error_message": reason})
         self._cdiscount_post_sent_message()
 
     def _cdiscount_not_sent(self, reason):
         """Cdiscount certainly did not take these files: kept in the history as "Not sent"."""
-        self.write({"state": "error", "error_message": reason})
+        self.sudo().write({"state": "error", "error_message": reason})
         for move in self.move_id:
-            move.with_context(no_new_invoice=True).message_post(
-                body=_("Not sent to Cdiscount: %(reason)s", reason=reason)
-            )
+            log_note(move, _("Not sent to Cdiscount: %(reason)s", reason=reason))
 
     def _cdiscount_discard(self):
         """Cdiscount certainly did not take these files, and the caller reports it itself."""
@@ -123,26 +145,50 @@ class CdiscountUpload(models.Model):
     def _cdiscount_record_error(self, move, account, message):
         """An upload that did not reach Cdiscount: kept in the history, the invoice can be
         sent again once corrected."""
-        upload = self.create(
-            {
-                "move_id": move.id,
-                "order_id": move.cdiscount_order_id.id,
-                "order_ref": move.cdiscount_order_ref,
-                "account_id": account.id,
-                "state": "error",
-                "error_message": message,
-            }
+        upload = (
+            self.sudo()
+            .create(
+                {
+                    "move_id": move.id,
+                    "order_id": move.cdiscount_order_id.id,
+                    "order_ref": move.cdiscount_order_ref,
+                    "account_id": account.id,
+                    "state": "error",
+                    "error_message": message,
+                }
+            )
+            .sudo(False)
         )
-        move.with_context(no_new_invoice=True).message_post(
-            body=_("Not sent to Cdiscount: %(reason)s", reason=message)
-        )
+        log_note(move, _("Not sent to Cdiscount: %(reason)s", reason=message))
         return upload
+
+    # --- the history is the addon's to write ---------------------------------------
+    def _cdiscount_check_own_write(self):
+        if not self.env.su:
+            raise AccessError(
+                _(
+                    "The Cdiscount upload history is written by Cdiscount Invoice Upload "
+                    "only: send, replace or check the invoice instead."
+                )
+            )
 
     @api.model_create_multi
     def create(self, vals_list):
+        self._cdiscount_check_own_write()
         uploads = super().create(vals_list)
         uploads.move_id.filtered("cdiscount_queued").cdiscount_queued = False
         return uploads
+
+    def write(self, vals):
+        self._cdiscount_check_own_write()
+        return super().write(vals)
+
+    def unlink(self):
+        if not (self.env.su or self.env.user.has_group("base.group_system")):
+            raise AccessError(
+                _("Only a settings administrator may delete the Cdiscount upload history.")
+            )
+        return super().unlink()
 
     def _cdiscount_post_sent_message(self):
         for upload in self:
@@ -152,35 +198,79 @@ class CdiscountUpload(models.Model):
                     "sync checks whether Cdiscount received it before any new upload.",
                     file=upload.file_name,
                 )
+            elif upload._cdiscount_replaces():
+                body = _(
+                    "New version sent to Cdiscount for order %(ref)s (import %(import_id)s): "
+                    "it replaces the invoice Cdiscount had accepted.",
+                    ref=upload.order_ref,
+                    import_id=upload.import_id.name,
+                )
             else:
                 body = _(
                     "Invoice sent to Cdiscount for order %(ref)s (import %(import_id)s).",
                     ref=upload.order_ref,
                     import_id=upload.import_id.name,
                 )
-            upload.move_id.with_context(no_new_invoice=True).message_post(
-                body=body, attachment_ids=upload.attachment_id.ids
-            )
+            log_note(upload.move_id, body, upload.attachment_id)
             if upload.order_id:
-                upload.order_id.message_post(body=body)
+                log_note(upload.order_id, body)
 
-    def _cdiscount_notification(self):
+    def _cdiscount_replaces(self):
+        """True when an earlier upload of this invoice was accepted: this one replaces it."""
+        earlier = self.move_id.cdiscount_upload_ids.filtered(lambda u: u.id < self.id)
+        return "success" in earlier.mapped("state")
+
+    def _cdiscount_post_result_message(self):
+        """Say in the invoice's and the order's chatter what Cdiscount decided."""
+        for upload in self.filtered(lambda u: u.state in ("success", "failure")):
+            if upload.state == "success":
+                body = _(
+                    "Cdiscount accepted the invoice for order %(ref)s (import %(import_id)s).",
+                    ref=upload.order_ref,
+                    import_id=upload.import_id.name,
+                )
+            else:
+                body = _(
+                    "Cdiscount refused the invoice for order %(ref)s: %(reason)s",
+                    ref=upload.order_ref,
+                    reason=upload._cdiscount_refusal_text(),
+                )
+            log_note(upload.move_id, body)
+            if upload.order_id:
+                log_note(upload.order_id, body)
+
+    def _cdiscount_refusal_text(self):
+        """Our explanation when the code is known, with Cdiscount's own words beside it."""
+        raw = self.error_message or _("no reason given")
+        if self.error_explanation:
+            return _(
+                "%(explanation)s (Cdiscount: %(raw)s)", explanation=self.error_explanation, raw=raw
+            )
+        return raw
+
+    def _cdiscount_notification(self, failures=()):
+        """What went (and, in `failures`, what did not) as a notification."""
         running = self.filtered(lambda u: u.state == "running")
         unknown = self - running
-        if unknown:
-            message = _(
-                "%(count)s upload(s) got no answer from Cdiscount. They will be checked "
-                "by the next status sync; do not send them again.",
-                count=len(unknown),
-            )
-            kind = "warning"
-        else:
-            message = _(
+        lines = [
+            _(
                 "%(count)s invoice(s) sent to Cdiscount. Their status will be updated "
                 "automatically.",
                 count=len(running),
             )
-            kind = "success"
+        ]
+        if unknown:
+            lines.append(
+                _(
+                    "%(count)s upload(s) got no answer from Cdiscount. They will be checked "
+                    "by the next status sync; do not send them again.",
+                    count=len(unknown),
+                )
+            )
+        if failures:
+            lines.append(_("Not sent:\n%(reasons)s", reasons="\n".join(failures)))
+        kind = "warning" if unknown or failures else "success"
+        message = "\n".join(lines if running else lines[1:])
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
@@ -188,7 +278,7 @@ class CdiscountUpload(models.Model):
                 "type": kind,
                 "title": _("Cdiscount"),
                 "message": message,
-                "sticky": bool(unknown),
+                "sticky": kind == "warning",
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }
@@ -199,24 +289,25 @@ class CdiscountUpload(models.Model):
         self.ensure_one()
         previous = self.state
         state = FILE_STATE.get(result.status, self.state)
-        self.write(
+        self.sudo().write(
             {
                 "state": state,
                 "file_status": result.status,
                 "integration_status": result.integration_status,
                 "error_message": result.error_text or False,
+                "error_code": result.errors[0].code if result.errors else False,
             }
         )
         if state != previous and state in ("failure", "success"):
-            self._cdiscount_update_activities()
+            self._cdiscount_on_result()
 
     def _cdiscount_without_file_result(self, import_status):
         """A final import that says nothing of these files: its own status tells when it is
         all-or-nothing; a partial one leaves them unknown, said plainly."""
         if import_status in (wire.STATUS_SUCCESS, wire.STATUS_FAILURE):
-            self.write({"state": FILE_STATE[import_status], "file_status": import_status})
+            self.sudo().write({"state": FILE_STATE[import_status], "file_status": import_status})
         else:
-            self.write(
+            self.sudo().write(
                 {
                     "state": "error",
                     "error_message": _(
@@ -227,30 +318,41 @@ class CdiscountUpload(models.Model):
                 }
             )
         for upload in self:
-            upload._cdiscount_update_activities()
+            upload._cdiscount_on_result()
 
-    # --- activities for the accountant ----------------------------------------------
-    def _cdiscount_update_activities(self):
-        """A refused file opens an activity; a later accepted upload closes it."""
+    # --- results for the accountant -------------------------------------------------
+    def _cdiscount_on_result(self):
+        """Cdiscount decided: say it in the chatter; a refused file opens an activity, a
+        later accepted upload closes it."""
         self.ensure_one()
+        self._cdiscount_post_result_message()
         move = self.move_id
         if self.state == "success":
             move._cdiscount_close_activities()
         elif self == move.cdiscount_last_upload_id:
             move._cdiscount_open_activity(
-                _("Cdiscount refused the invoice: %(reason)s", reason=self.error_message or "?")
+                _(
+                    "Cdiscount refused the invoice: %(reason)s",
+                    reason=self._cdiscount_refusal_text(),
+                )
             )
 
     @api.model
     def _cdiscount_reconcile_unknown(self):
         """Uploads whose answer was lost: adopt the import Cdiscount created for them, or
         mark them "not sent" so they can be sent again."""
-        lost = self.search([("state", "=", "unknown")], order="id")
-        for account, uploads in lost.grouped("account_id").items():
+        self.search([("state", "=", "unknown")], order="id")._cdiscount_reconcile_each()
+
+    def _cdiscount_reconcile_each(self, interactive=False):
+        """Look up these lost uploads, one client per account. An incomplete account is
+        stored on its uploads, or raised when a user asked (`interactive`)."""
+        for account, uploads in self.grouped("account_id").items():
             try:
                 client = account._cdiscount_client()
             except UserError as exc:
-                uploads.error_message = exc.args[0]
+                if interactive:
+                    raise
+                uploads.sudo().error_message = exc.args[0]
                 continue
             for upload in uploads.filtered(lambda u: u.state == "unknown"):
                 upload._cdiscount_reconcile(client)
@@ -266,7 +368,7 @@ class CdiscountUpload(models.Model):
         try:
             found = client.find_imports_for_order(self.order_ref)
         except OctopiaError as exc:
-            self.error_message = self.account_id._cdiscount_describe_error(exc)
+            self.sudo().error_message = self.account_id._cdiscount_describe_error(exc)
             return
         self._cdiscount_adopt(found)
 
@@ -292,7 +394,7 @@ class CdiscountUpload(models.Model):
             and (not r.created_at or r.created_at.replace("T", " ")[:19] >= since)
         ]
         if not fresh:
-            self.write(
+            self.sudo().write(
                 {
                     "state": "error",
                     "error_message": _(
@@ -309,7 +411,9 @@ class CdiscountUpload(models.Model):
             kind = "bulk" if len(report.files) > 1 else "single"
             imp = Import._cdiscount_create_from_report(self.account_id, report, kind=kind)
         siblings = self._cdiscount_lost_siblings(report)
-        (self | siblings).write({"import_id": imp.id, "state": "running", "error_message": False})
+        (self | siblings).sudo().write(
+            {"import_id": imp.id, "state": "running", "error_message": False}
+        )
         imp._cdiscount_apply_report(report)
 
     def _cdiscount_lost_siblings(self, report):
@@ -331,3 +435,18 @@ FILE_STATE = {
     wire.STATUS_SUCCESS: "success",
     wire.STATUS_FAILURE: "failure",
 }
+
+
+def log_note(record, body, attachments=None):
+    """A note in a record's chatter that can never undo what it reports.
+
+    Logged, not posted: no e-mail, so a sender without an address is no error. Written in a
+    savepoint, so that a failing chatter (a mail override, a full disk) leaves the upload's
+    recorded outcome intact; the failure is logged instead."""
+    try:
+        with record.env.cr.savepoint():
+            record._message_log(
+                body=Markup("%s") % body, attachment_ids=attachments.ids if attachments else False
+            )
+    except Exception:
+        _logger.warning("Could not log on %s: %s", record, body, exc_info=True)

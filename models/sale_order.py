@@ -1,5 +1,5 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 
 
 class SaleOrder(models.Model):
@@ -108,8 +108,25 @@ class SaleOrder(models.Model):
                     )
                 )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._cdiscount_check_protected(vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._cdiscount_check_protected(vals)
+        return super().write(vals)
+
+    def _cdiscount_check_protected(self, vals):
+        if "cdiscount_state" in vals and not self.env.su:
+            raise AccessError(
+                _("The Cdiscount status of an order is written by Cdiscount Invoice Upload only.")
+            )
+
     def action_cdiscount_send_invoices(self):
         """Send the posted invoices of these orders to Cdiscount."""
+        self.env["account.move"]._cdiscount_check_sender_right()
         moves = self.cdiscount_invoice_ids.filtered(lambda m: m.state == "posted")
         return moves.action_cdiscount_send()
 

@@ -177,15 +177,24 @@ def sniff_kind(head: bytes) -> str | None:
     return None
 
 
+def size_text(size: int) -> str:
+    """A size as people read it: MB (of 1,048,576 bytes), KB, or bytes."""
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):,.1f} MB"
+    if size >= 1024:
+        return f"{size / 1024:,.1f} KB"
+    return f"{size:,} bytes"
+
+
 def _check_size(file: InvoiceFile, max_file_bytes: int) -> None:
     size = file.size
     if size == 0:
         raise _refuse(file.order_id, "the file is empty")
     if size > max_file_bytes:
-        raise _refuse(
-            file.order_id,
-            f"the file is too large ({size:,} bytes; the limit is {max_file_bytes:,} bytes)",
-        )
+        shown, limit = size_text(size), size_text(max_file_bytes)
+        if shown == limit:  # rounded alike: the exact numbers tell them apart
+            shown, limit = f"{size:,} bytes", f"{max_file_bytes:,} bytes"
+        raise _refuse(file.order_id, f"the file is too large ({shown}; the limit is {limit})")
 
 
 def _check_kind(file: InvoiceFile, claimed: str | None) -> str:
@@ -408,8 +417,8 @@ def plan_bundles(
         if ZIP_END_RECORD + cost > max_bytes:
             raise _refuse(
                 f.order_id,
-                f"the file ({f.size:,} bytes) cannot fit in one upload of at most"
-                f" {max_bytes:,} bytes",
+                f"the file ({size_text(f.size)}) cannot fit in one upload of at most"
+                f" {size_text(max_bytes)}",
             )
         if current and (len(current) >= max_files or current_bytes + cost > max_bytes):
             groups.append(current)

@@ -8,3 +8,4 @@ from . import test_concurrency
 from . import test_tour
 from . import test_reliability
 from . import test_bad_input
+from . import test_security

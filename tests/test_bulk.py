@@ -28,7 +28,7 @@ class TestBulkSend(CdiscountCommon):
         )
         wizard = self._wizard(good | draft | no_order)
         self.assertEqual((wizard.eligible_count, wizard.ineligible_count), (3, 3))
-        self.assertIn("<b>2</b>", wizard.ineligible_summary)  # the two drafts, said once
+        self.assertIn("2 invoice(s): ", wizard.ineligible_summary)  # the two drafts, said once
         self.assertIn("is not posted", wizard.ineligible_summary)
         self.assertIn("not linked to a Cdiscount order", wizard.ineligible_summary)
         wizard.action_send()
@@ -39,6 +39,54 @@ class TestBulkSend(CdiscountCommon):
         imp = good.cdiscount_import_id
         self.assertEqual((len(imp), imp.kind, imp.file_count), (1, "bulk", 3))
         self.assertIn(imp.name, wizard.result_summary)
+
+    def test_selection_with_a_replaced_invoice_opens_and_sends(self):
+        replaced = self._invoice()
+        replaced.action_cdiscount_send()
+        self._finish_imports()
+        replaced.action_cdiscount_replace()
+        self._finish_imports()
+        self.assertEqual(len(replaced.cdiscount_upload_ids), 2)
+        fresh = self._invoice()
+        form = Form(
+            self.env["account.move.cdiscount.send"].with_context(
+                active_model="account.move", active_ids=(replaced | fresh).ids
+            )
+        )
+        form.replace = True  # the onchange recomputes the last upload of each invoice
+        wizard = form.save()
+        self.assertEqual(wizard.eligible_count, 2)
+        wizard.action_send()
+        self.assertEqual(len(replaced.cdiscount_upload_ids), 3)
+        self.assertEqual(fresh.cdiscount_state, "running")
+
+    def test_import_unknown_to_cdiscount_is_given_up_after_a_few_reads(self):
+        from ..models.cdiscount_import import NOT_FOUND_LIMIT
+
+        self.sandbox.set_running(polls=100)
+        invoice = self._invoice()
+        invoice.action_cdiscount_send()
+        imp = invoice.cdiscount_import_id
+        self.sandbox.inject("status", times=100, method="GET", path=BULK + "/", status=404)
+        for _read in range(NOT_FOUND_LIMIT + 3):
+            self.env["cdiscount.import"]._cron_sync_imports()
+        reads = self.sandbox.request_count(method="GET", path_prefix=BULK + "/")
+        self.assertEqual(reads, NOT_FOUND_LIMIT, "polled a bounded number of times, then no more")
+        self.assertEqual(imp.state, "gone")
+        self.assertEqual(invoice.cdiscount_state, "error", "it can be sent again")
+        self.assertIn(imp.name, invoice.cdiscount_error)
+        self.assertTrue(invoice.activity_ids, "the accountant is told")
+
+    def test_counters_count_per_account(self):
+        second = self._cdiscount_account(self.company, name="Second seller", seller_id="SELLER-2")
+        self._invoice()
+        self._invoice(order=self._order(cdiscount_account_id=second.id))
+        self._invoice(order=self._order(cdiscount_account_id=second.id))
+        self.assertEqual((self.account.to_send_count, second.to_send_count), (1, 2))
+        invoices = self.env["account.move"].search(
+            second.with_context(cdiscount_states=["to_send"]).action_open_invoices()["domain"]
+        )
+        self.assertEqual(len(invoices), 2)
 
     def test_split_across_several_zips_within_the_limits(self):
         self.account.max_files_per_zip = 2

@@ -1,7 +1,7 @@
 from unittest.mock import patch
 
 from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from ..octopia import samples
 from .common import CdiscountCommon
@@ -181,14 +181,103 @@ class TestSendPdf(CdiscountCommon):
 
 @tagged("post_install", "-at_install")
 class TestSendAndPrint(CdiscountCommon):
+    def _default_methods(self, invoice):
+        send = self.env["account.move.send"]
+        if hasattr(send, "_get_default_sending_methods"):  # Odoo 19.0 and later
+            return send._get_default_sending_methods(invoice)
+        return {send._get_default_sending_method(invoice)}
+
     def test_cdiscount_is_the_default_method_for_cdiscount_invoices(self):
         invoice = self._invoice()
-        send = self.env["account.move.send"]
-        self.assertEqual(send._get_default_sending_method(invoice), "cdiscount")
+        self.assertEqual(self._default_methods(invoice), {"cdiscount"})
         other = self.init_invoice(
             "out_invoice", partner=self.buyer, products=self.product, post=True
         )
-        self.assertNotEqual(send._get_default_sending_method(other), "cdiscount")
+        self.assertNotIn("cdiscount", self._default_methods(other))
+
+    def test_accepted_invoice_is_not_preselected_and_replacing_is_said(self):
+        invoice = self._invoice()
+        invoice.action_cdiscount_send()
+        self.assertNotIn("cdiscount", self._default_methods(invoice), "processing: not again")
+        self._finish_imports()
+        self.assertNotIn("cdiscount", self._default_methods(invoice), "accepted: not silently")
+        send = self.env["account.move.send"]
+        moves_data = {
+            invoice: send._get_default_sending_settings(invoice, sending_methods={"cdiscount"})
+        }
+        alert = send._get_alerts(invoice, moves_data)["cdiscount_replaces"]
+        self.assertIn(invoice.name, alert["message"])
+
+    def test_send_wizard_offers_cdiscount_only_on_cdiscount_invoices(self):
+        other = self.init_invoice(
+            "out_invoice", partner=self.buyer, products=self.product, post=True
+        )
+        Wizard = self.env["account.move.send.wizard"]
+        checkboxes = Wizard.create({"move_id": other.id}).sending_method_checkboxes
+        self.assertNotIn("cdiscount", checkboxes)
+        checkboxes = Wizard.create({"move_id": self._invoice().id}).sending_method_checkboxes
+        self.assertTrue(checkboxes["cdiscount"]["checked"])
+
+    def test_chatter_says_accepted_replaced_and_refused(self):
+        invoice = self._invoice()
+        invoice.action_cdiscount_send()
+        self._finish_imports()
+        self.assertIn("Cdiscount accepted the invoice", invoice.message_ids[:1].body)
+        invoice.action_cdiscount_replace()
+        self.assertIn("replaces the invoice Cdiscount had accepted", invoice.message_ids[:1].body)
+        refused = self._invoice(order=self._order(ref="CD-NOT-KNOWN-1"))
+        refused.action_cdiscount_send()
+        self._finish_imports()
+        body = refused.message_ids[:1].body
+        self.assertIn("Cdiscount refused the invoice", body)
+        self.assertIn("does not know this order", body, "explained")
+        self.assertIn("OrderNotFound", body, "Cdiscount's own words kept beside")
+        self.assertIn("does not know this order", refused.cdiscount_error_explanation)
+
+    def test_check_status_now_from_the_invoice(self):
+        invoice = self._invoice()
+        invoice.action_cdiscount_send()
+        before = self.sandbox.request_count(method="GET")
+        action = invoice.action_cdiscount_check_status()
+        self.assertEqual(self.sandbox.request_count(method="GET"), before + 1)
+        self.assertIn(invoice.name, action["params"]["message"])
+
+    def test_sent_file_is_kept_with_the_history(self):
+        invoice = self._invoice()
+        invoice.action_cdiscount_send()
+        attachment = invoice.cdiscount_last_upload_id.attachment_id
+        with self.assertRaisesRegex(UserError, "upload history"):
+            attachment.unlink()
+        self.assertTrue(attachment.exists())
+
+    def test_several_invoices_say_what_went_and_what_did_not(self):
+        good = self._invoice()
+        bad = self._invoice(order=self._order(ref="CD 1/2"))
+        action = (good | bad).action_cdiscount_send()
+        self.assertEqual(good.cdiscount_state, "running")
+        self.assertEqual(action["params"]["type"], "warning")
+        self.assertIn("1 invoice(s) sent", action["params"]["message"])
+        self.assertIn(bad.name, action["params"]["message"])
+
+    def test_failing_chatter_never_undoes_an_accepted_upload(self):
+        invoice = self._invoice()
+        Move = type(self.env["account.move"])
+        with patch.object(Move, "_message_log", side_effect=RuntimeError("mail is down")):
+            invoice.action_cdiscount_send()
+        self.assertEqual(invoice.cdiscount_state, "running")
+        self.assertTrue(invoice.cdiscount_import_id)
+
+    def test_user_without_email_sends(self):
+        user = new_test_user(
+            self.env,
+            login="cd-no-email",
+            groups="account.group_account_invoice,sales_team.group_sale_salesman",
+        )
+        user.partner_id.email = False
+        invoice = self._invoice()
+        invoice.with_user(user).action_cdiscount_send()
+        self.assertEqual(invoice.cdiscount_state, "running")
+        self.assertTrue(invoice.cdiscount_import_id)
 
     def test_send_and_print_uploads_the_invoice(self):
         invoice = self._invoice()

@@ -178,6 +178,36 @@ class TestCdiscountTour(CdiscountTourCommon):
         )
 
 
+    def test_replacement_then_bulk_send_of_a_selection_including_it(self):
+        replaced = self._buyer_invoice(0)
+        replaced.action_cdiscount_send()
+        self._finish_imports()
+        self._tour(self._invoice_url(replaced), "cdiscount_replace_then_bulk")
+        self.assertEqual(len(replaced.cdiscount_upload_ids), 2)
+        self._finish_imports()
+        others = self._buyer_invoice(1) | self._buyer_invoice(2)
+        self._tour(
+            "/odoo/action-account.action_move_out_invoice_type",
+            "cdiscount_bulk_with_a_replaced_invoice",
+        )
+        self.assertEqual(len(replaced.cdiscount_upload_ids), 3)
+        self.assertEqual(set(others.mapped("cdiscount_state")), {"running"})
+
+    def test_print_and_send_on_an_accepted_invoice(self):
+        invoice = self._buyer_invoice(0)
+        invoice.action_cdiscount_send()
+        self._finish_imports()
+        self._tour(self._invoice_url(invoice), "cdiscount_print_send_accepted")
+        self.assertEqual(len(invoice.cdiscount_upload_ids), 1, "nothing sent without a decision")
+
+    def test_nothing_offered_on_an_invoice_of_no_cdiscount_order(self):
+        other = self.init_invoice(
+            "out_invoice", partner=self.buyers[1], products=self.product, post=True
+        )
+        self._tour(self._invoice_url(other), "cdiscount_not_offered")
+        self.assertFalse(other.cdiscount_upload_ids)
+
+
 @tagged("post_install", "-at_install")
 class TestCdiscountConfigurationTour(CdiscountTourCommon):
     def test_account_form_and_settings(self):

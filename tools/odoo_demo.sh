@@ -5,17 +5,26 @@
 #   ODOO_DEMO_DB      database name (default cdiscount_demo; dropped and re-created each run)
 #   ODOO_DEMO_PORT    Odoo's HTTP port (default 8069)
 #   ODOO_DEMO_LANG    also install this language and give it to admin (e.g. fr_FR)
+#   ODOO_DEMO_SANDBOX_PORT  the Octopia sandbox's port (default 8765; the demo account follows)
+#   ODOO_BIN          which Odoo (18.0 or 19.0) when several are installed
 #
-# The sandbox listens on 127.0.0.1:8765, where the demo Cdiscount account points (demo/).
+# tools/odoo_demo.sh --drop removes the demo database and its files (make odoo-demo-clean).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 module=cdiscount_invoice_upload
 demo_db=${ODOO_DEMO_DB:-cdiscount_demo}
 odoo_port=${ODOO_DEMO_PORT:-8069}
 demo_lang=${ODOO_DEMO_LANG:-}
-sandbox_port=8765  # must match the URLs of demo/cdiscount_demo.xml
+sandbox_port=${ODOO_DEMO_SANDBOX_PORT:-8765}  # demo/cdiscount_demo.xml says 8765: moved below
 # shellcheck source=tools/odoo_env.sh
 . "$root/tools/odoo_env.sh"
+
+if [ "${1:-}" = "--drop" ]; then
+    odoo_prepare || exit 2
+    "$odoo_bin" db -c "$conf" drop "$demo_db" && echo "Dropped $demo_db and its files."
+    rm -rf "$work"
+    exit 0
+fi
 
 port_busy() {
     python3 -c 'import socket, sys; s = socket.socket(); sys.exit(s.connect_ex(("127.0.0.1", int(sys.argv[1]))) != 0)' "$1"
@@ -96,14 +105,20 @@ PYTHON
 # invoices need its journals.
 echo "--- accounting, French chart of accounts"
 odoo -i account --stop-after-init --no-http --log-level=warn
-echo "--- $module, demo data"
-odoo -i "$module" --stop-after-init --no-http --log-level=warn
+echo "--- Sales, $module and its demo data"
+odoo -i sale_management,"$module" --stop-after-init --no-http --log-level=warn
 # Odoo installs a module whose demo data fail without them: say so rather than demo nothing.
 # (And no company enrichment from Odoo's partner autocomplete service at the first login.)
-if ! odoo_shell <<'PYTHON'
+if ! odoo_shell <<PYTHON
 import sys
-if not env.ref("cdiscount_invoice_upload.cdiscount_demo_account", raise_if_not_found=False):
+account = env.ref("cdiscount_invoice_upload.cdiscount_demo_account", raise_if_not_found=False)
+if not account:
     sys.exit(1)
+account = account.sudo()  # its URLs are a settings administrator's
+account.write({
+    "sandbox_api_url": account.sandbox_api_url.replace(":8765/", ":$sandbox_port/"),
+    "sandbox_auth_url": account.sandbox_auth_url.replace(":8765/", ":$sandbox_port/"),
+})
 if "iap_enrich_auto_done" in env["res.company"]._fields:
     env["res.company"].search([]).iap_enrich_auto_done = True
 env.cr.commit()

@@ -86,8 +86,15 @@ class AccountMoveCdiscountSend(models.TransientModel):
         if not reasons:
             return False
         items = Markup().join(
-            Markup("<li><b>%s</b> — %s<br/><small>%s</small></li>")
-            % (len(moves), reason, ", ".join(moves.mapped("name")[:20]))
+            Markup("<li>%s<br/><small>%s</small></li>")
+            % (
+                reason,
+                _(
+                    "%(count)s invoice(s): %(names)s",
+                    count=len(moves),
+                    names=", ".join(moves.mapped("name")[:20]) + (", …" if len(moves) > 20 else ""),
+                ),
+            )
             for reason, moves in sorted(reasons.items(), key=lambda r: -len(r[1]))
         )
         return Markup("<ul>%s</ul>") % items

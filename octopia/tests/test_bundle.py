@@ -190,6 +190,11 @@ def test_default_size_limit_is_the_wire_one():
     refused("CD-1", "too large", data=data)
 
 
+def test_sizes_are_said_in_mb():
+    data = b"%PDF-1.4\n" + b"0" * (12 * 1024 * 1024)
+    refused("CD-1", r"too large \(12\.0 MB; the limit is 10\.0 MB\)", data=data)
+
+
 def test_pdf_that_is_not_a_pdf_is_refused():
     refused(
         "CD-1",

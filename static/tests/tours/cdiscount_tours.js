@@ -196,8 +196,8 @@ tours.add("cdiscount_failed_import", {
             run: "click",
         },
         {
-            content: "Open the invoices with an activity",
-            trigger: ".o-mail-ActivityMenu .o-mail-ActivityGroup[data-model_name='account.move']",
+            content: "Open the Cdiscount invoices to check (an entry of their own)",
+            trigger: ".o-mail-ActivityMenu .o-mail-ActivityGroup[data-model_name='account.move']:contains(Cdiscount invoices to check)",
             run: "click",
         },
         {
@@ -265,7 +265,7 @@ tours.add("cdiscount_settings", {
     ],
 });
 
-// The French key screenshot: the invoice list and a refused invoice, in French.
+// The French key screenshot: a refused invoice, explained, in French.
 tours.add("cdiscount_invoice_fr", {
     steps: () => [
         {
@@ -273,8 +273,151 @@ tours.add("cdiscount_invoice_fr", {
             trigger: '.o_form_view div[name=cdiscount_state] .badge:contains("Refusée")',
         },
         {
-            trigger: ".o_form_view .o_statusbar_buttons button[name=action_cdiscount_replace]",
+            content: "Cdiscount's reason, explained in French",
+            trigger: ".o_form_view .alert-danger:contains(ne connaît pas cette commande)",
+        },
+        {
+            content: "A refused invoice is sent again, not replaced (Cdiscount has none)",
+            trigger: ".o_form_view .o_statusbar_buttons button[name=action_cdiscount_send]:contains(Envoyer à Cdiscount)",
         },
         screenshot("invoice_refused_fr"),
+    ],
+});
+
+const sendingMethod = (label) =>
+    `.modal div[name=sending_method_checkboxes] .form-check:contains(${label})`;
+
+// 6. A replacement, then a bulk send of a selection that includes the replaced invoice.
+tours.add("cdiscount_replace_then_bulk", {
+    steps: () => [
+        {
+            content: "Replace the accepted invoice",
+            trigger: ".o_form_view .o_statusbar_buttons button[name=action_cdiscount_replace]",
+            run: "click",
+        },
+        {
+            content: "Confirm: Cdiscount accepted an invoice for this order",
+            trigger: ".modal:contains(this version will replace it) footer .btn-primary",
+            run: "click",
+        },
+        {
+            content: "The new version is processing",
+            trigger: cdiscountBadge("Processing"),
+        },
+        closeNotifications(),
+        {
+            content: "The chatter says it replaces the accepted invoice",
+            trigger: ".o-mail-Message:contains(replaces the invoice Cdiscount had accepted)",
+        },
+    ],
+});
+
+tours.add("cdiscount_bulk_with_a_replaced_invoice", {
+    steps: () => [
+        {
+            trigger: ".o_list_view .o_data_row",
+        },
+        {
+            content: "Select every invoice, the replaced one included",
+            trigger: ".o_list_view thead .o_list_record_selector input",
+            run: "click",
+        },
+        {
+            trigger: ".o_cp_action_menus button:contains(Actions)",
+            run: "click",
+        },
+        {
+            trigger: ".o-dropdown--menu .o-dropdown-item:contains(Send to Cdiscount)",
+            run: "click",
+        },
+        {
+            content: "The wizard opens and counts what can go",
+            trigger: ".modal .alert-info:contains(2 invoice(s) will be sent)",
+        },
+        {
+            content: "The accepted one is said with its reason and its count",
+            trigger: ".modal .alert-warning:contains(already accepted):contains(1 invoice(s):)",
+        },
+        {
+            content: "Replace the accepted ones too",
+            trigger: ".modal div[name=replace] input",
+            run: "click",
+        },
+        {
+            trigger: ".modal .alert-info:contains(3 invoice(s) will be sent)",
+        },
+        {
+            trigger: ".modal footer button[name=action_send]",
+            run: "click",
+        },
+        {
+            trigger: ".modal div[name=result_summary]:contains(3 invoice(s) sent in 1 import(s))",
+        },
+    ],
+});
+
+// 7. Print & Send on an accepted invoice: not pre-ticked, and a replacement is said.
+tours.add("cdiscount_print_send_accepted", {
+    steps: () => [
+        {
+            trigger: cdiscountBadge("Accepted"),
+        },
+        {
+            content: "Print & Send",
+            trigger: ".o_form_view .o_statusbar_buttons button[name=action_invoice_sent]",
+            run: "click",
+        },
+        {
+            content: "by Cdiscount is offered but not ticked: the invoice is accepted",
+            trigger: `${sendingMethod("by Cdiscount")} input:not(:checked)`,
+            run: "click",
+        },
+        {
+            content: "Ticked by hand: the wizard says it replaces the accepted invoice",
+            trigger: ".modal:contains(Cdiscount already accepted)",
+        },
+        screenshot("print_send_replace"),
+        {
+            content: "Close without sending",
+            trigger: ".modal .btn-close",
+            run: "click",
+        },
+        {
+            trigger: "body:not(:has(.modal))",
+        },
+    ],
+});
+
+// 8. An invoice of no Cdiscount order: nothing of Cdiscount is offered on it.
+tours.add("cdiscount_not_offered", {
+    steps: () => [
+        {
+            content: "No Send to Cdiscount button on an invoice of no Cdiscount order",
+            trigger: ".o_form_view .o_statusbar_buttons:not(:has(button[name=action_cdiscount_send]))",
+        },
+        {
+            content: "nor in the gear menu",
+            trigger: ".o_cp_action_menus .dropdown-toggle",
+            run: "click",
+        },
+        {
+            trigger: ".o-dropdown--menu:not(:has(.o-dropdown-item:contains(Send to Cdiscount)))",
+        },
+        {
+            content: "Print & Send",
+            trigger: ".o_form_view .o_statusbar_buttons button[name=action_invoice_sent]",
+            run: "click",
+        },
+        {
+            content: "by Cdiscount is not offered",
+            trigger: ".modal div[name=sending_method_checkboxes]:not(:contains(by Cdiscount))",
+        },
+        {
+            trigger: ".modal .btn-close",
+            run: "click",
+        },
+        {
+            trigger: "body:not(:has(.modal))",
+        },
     ],
 });
