@@ -193,7 +193,7 @@ def cmd_imports(args):
         page = {wire.LIST_ITEMS: [wire.report_to_wire(r) for r in reports], wire.LIST_TOTAL: total}
         print(json.dumps(page, indent=2))
     else:
-        rows = [(r.import_id, r.status, len(r.files), r.created_at) for r in reports]
+        rows = [(r.import_id, r.status, len(r.files), r.created_at_text) for r in reports]
         print(format_table(rows, ("import", "status", "files", "created")))
         print(f"{len(reports)} of {total} imports")
 

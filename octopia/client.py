@@ -63,6 +63,12 @@ def _never_sent(exc):
     return False
 
 
+def _newest_first(report):
+    """Sort key: the newest creation time first, reports without one last."""
+    moment = report.created_at
+    return (moment is None, -moment.timestamp() if moment else 0.0)
+
+
 class _Part:
     """One multipart file: a name, a MIME type and a way to (re)open its bytes."""
 
@@ -170,7 +176,7 @@ class OctopiaClient:
             if not reports or page * page_size >= total:
                 break
             page += 1
-        return sorted(found, key=lambda r: r.created_at, reverse=True)
+        return sorted(found, key=_newest_first)
 
     def wait_for_import(self, import_id, timeout=300.0, interval=1.0, on_progress=None):
         """Poll one import until its status is final (or `timeout` seconds pass)."""

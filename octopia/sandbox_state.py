@@ -42,7 +42,7 @@ _UBL_ORDER_REF = f"{{{_UBL_CAC}}}OrderReference/{{{_UBL_CBC}}}ID"
 
 
 def _now_iso():
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return wire.format_time(datetime.now(timezone.utc))
 
 
 def _extension(name):

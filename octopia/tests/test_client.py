@@ -331,7 +331,7 @@ def test_report_without_file_list_is_accepted(sandbox, client):
         "raw", path=IMPORTS, status=200, body=b'{"importId": "imp-2", "status": "Running"}'
     )
     report = client.get_import("imp-2")
-    assert report.files == () and report.created_at == ""
+    assert report.files == () and report.created_at is None
 
 
 def test_report_that_is_not_json_is_a_format_error(sandbox, client):
