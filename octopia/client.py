@@ -1,10 +1,8 @@
 """Octopia invoice API client: plain values in, ImportReport or a typed error out."""
 
-import email.utils
 import io
 import logging
 import os
-import random
 import time
 
 import requests
@@ -22,28 +20,12 @@ from .errors import (
     ResponseFormatError,
     UnavailableError,
 )
+from .retry import RetryBudget, parse_retry_after
 
 _logger = logging.getLogger(__name__)
 
 # Exception classes (urllib3's, seen through requests) that prove the request never left.
 _NOT_SENT_MARKERS = ("ConnectTimeoutError", "NewConnectionError", "ConnectionRefusedError")
-
-
-def parse_retry_after(value, now=None):
-    """Retry-After in seconds (delta-seconds or an HTTP date), or None."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if moment is None:
-        return None
-    now = time.time() if now is None else now
-    return max(0.0, moment.timestamp() - now)
 
 
 def _never_sent(exc):
@@ -124,7 +106,12 @@ class OctopiaClient:
         self.max_total_wait = max_total_wait
         self.session = session or requests.Session()
         self.auth = TokenProvider(
-            auth_url, client_id, client_secret, session=self.session, timeout=timeout
+            auth_url,
+            client_id,
+            client_secret,
+            session=self.session,
+            timeout=timeout,
+            new_budget=self._budget,
         )
         self._sleep = sleep
 
@@ -216,17 +203,22 @@ class OctopiaClient:
                 f"Octopia answered HTTP {response.status_code} with a body that is not JSON."
             ) from None
 
+    def _budget(self):
+        """A fresh retry budget with this client's settings (read now: tests change them)."""
+        return RetryBudget(self.max_retries, self.max_total_wait, self._sleep)
+
     def _call(self, method, path, params=None, parts=None):
-        state = {"refreshed": False, "waited": 0.0, "attempt": 0}
+        # One budget for the whole call, token request included.
+        state = {"refreshed": False, "budget": self._budget()}
         while True:
             response, retry_after = self._attempt(method, path, params, parts, state)
             if response is not None:
                 return response
-            self._backoff(state, retry_after)
+            state["budget"].wait(retry_after)
 
     def _attempt(self, method, path, params, parts, state):
         """One try: the response to return, or (None, retry_after) to try again."""
-        token = self.auth.token()
+        token = self.auth.token(state["budget"])
         try:
             response = self._send(method, path, params, parts, token)
         except requests.RequestException as exc:
@@ -251,7 +243,7 @@ class OctopiaClient:
                 status=status,
                 trace_id=error.trace_id,
             )
-        if not retryable or not self._may_retry(state, error.retry_after):
+        if not retryable or not state["budget"].allows(error.retry_after):
             raise error
         return None, error.retry_after
 
@@ -288,25 +280,10 @@ class OctopiaClient:
                 "the import will be looked up before any new upload."
             ) from None
         _logger.info("Octopia %s %s: %s, will retry", method, path, kind)
-        if not self._may_retry(state, None):
+        if not state["budget"].allows():
             raise UnavailableError(
                 f"Octopia could not be reached ({kind}). Nothing was sent; try again later."
             ) from None
-
-    def _may_retry(self, state, retry_after):
-        return state["attempt"] < self.max_retries and (
-            retry_after is None or state["waited"] + retry_after <= self.max_total_wait
-        )
-
-    def _backoff(self, state, retry_after):
-        if retry_after is None:
-            ceiling = min(wire.BACKOFF_CAP, wire.BACKOFF_BASE * 2 ** state["attempt"])
-            retry_after = random.uniform(0, ceiling)  # full jitter
-        delay = max(0.0, min(retry_after, self.max_total_wait - state["waited"]))
-        state["attempt"] += 1
-        state["waited"] += delay
-        if delay:
-            self._sleep(delay)
 
     def _error_for(self, response):
         """A typed error from a problem+json answer (or any other body)."""

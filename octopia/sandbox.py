@@ -8,6 +8,7 @@ are served on one host under Octopia's own paths, so a client only swaps the hos
     with SandboxServer() as srv:
         demo = srv.seed_demo()
         srv.inject("status", path="/order-invoice-imports", status=503, retry_after=2)
+        srv.inject("slow", path=AUTH_PATH, delay=2)  # faults reach the token endpoint by path
 """
 
 import http

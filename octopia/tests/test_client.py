@@ -19,6 +19,7 @@ from octopia.errors import (
     ResponseFormatError,
     UnavailableError,
 )
+from octopia.sandbox import AUTH_PATH
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 UPLOAD = "/invoice-documents"
@@ -118,6 +119,133 @@ def test_incomplete_credentials_are_refused_before_any_call():
         OctopiaClient(seller_id="S", client_id="c", client_secret="")
     with pytest.raises(ConfigurationError):
         OctopiaClient(seller_id="", client_id="c", client_secret="x")
+
+
+# --- token request retries ----------------------------------------------------------------
+@pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
+def test_token_request_is_retried_on_busy_statuses(sandbox, client, sleeps, status):
+    sandbox.inject("status", times=2, path=AUTH_PATH, status=status, retry_after=None)
+    reports, _total = client.list_imports()
+    assert reports == []
+    assert token_requests(sandbox) == 3
+    assert len(sleeps) == 2
+    for attempt, delay in enumerate(sleeps):  # exponential backoff with full jitter
+        assert 0 <= delay <= wire.BACKOFF_BASE * 2**attempt
+    assert sandbox.request_count(method="GET", path_prefix=IMPORTS) == 1
+
+
+def test_token_request_honours_retry_after(sandbox, client, sleeps):
+    sandbox.inject("status", times=2, path=AUTH_PATH, status=503, retry_after=3)
+    client.list_imports()
+    assert sleeps == [3.0, 3.0]
+    assert token_requests(sandbox) == 3
+
+
+def test_token_request_timeout_is_retried(sandbox, demo, sleeps):
+    client = make_client(sandbox, demo, sleeps, timeout=(2, 0.3))
+    sandbox.inject("slow", path=AUTH_PATH, delay=1.0)
+    client.list_imports()
+    assert token_requests(sandbox) == 2
+    assert len(sleeps) == 1
+
+
+def test_token_request_dropped_connection_is_retried(sandbox, client, sleeps):
+    sandbox.inject("drop", path=AUTH_PATH)
+    client.list_imports()
+    assert token_requests(sandbox) == 2
+    assert len(sleeps) == 1
+
+
+def test_token_request_refused_connection_is_retried_until_the_server_is_back(
+    sandbox, client, demo
+):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        client.auth.auth_url = f"http://127.0.0.1:{sock.getsockname()[1]}{AUTH_PATH}"
+    waits = []
+
+    def back(delay):
+        waits.append(delay)
+        client.auth.auth_url = sandbox.auth_url
+
+    client._sleep = back
+    order = demo["orders"][0]
+    report = client.upload_order_invoice(order, (f"{order}.pdf", PDF))
+    assert report.import_id and len(waits) == 1
+    assert token_requests(sandbox) == 1 and posts(sandbox) == 1
+
+
+def test_token_request_storm_is_unavailable_within_the_bounds(sandbox, client, sleeps):
+    sandbox.inject("status", times=None, path=AUTH_PATH, status=503, retry_after=None)
+    with pytest.raises(UnavailableError) as info:
+        client.list_imports()
+    error = info.value
+    assert error.status == 503 and error.retryable
+    assert "login service" in str(error) and "503" in str(error)
+    assert token_requests(sandbox) == wire.MAX_RETRIES + 1
+    assert len(sleeps) == wire.MAX_RETRIES
+    assert sum(sleeps) <= wire.MAX_TOTAL_WAIT
+    assert sandbox.request_count(path_prefix="/seller/") == 0  # nothing sent without a token
+
+
+def test_token_request_429_storm_is_unavailable_not_rate_limited(sandbox, client, sleeps):
+    sandbox.inject("status", times=None, path=AUTH_PATH, status=429, retry_after=2)
+    with pytest.raises(UnavailableError) as info:
+        client.list_imports()
+    assert info.value.status == 429 and info.value.retry_after == 2
+    assert sleeps == [2.0] * wire.MAX_RETRIES
+
+
+def test_token_request_gives_up_when_retry_after_exceeds_the_total_wait(sandbox, demo, sleeps):
+    client = make_client(sandbox, demo, sleeps, max_total_wait=10)
+    sandbox.inject("status", times=None, path=AUTH_PATH, status=503, retry_after=4)
+    with pytest.raises(UnavailableError):
+        client.list_imports()
+    assert sleeps == [4.0, 4.0]  # a third wait of 4 s would pass the 10 s bound
+    assert token_requests(sandbox) == 3
+
+
+def test_token_request_timeouts_give_up_after_the_bounded_tries(sandbox, demo, sleeps):
+    client = make_client(sandbox, demo, sleeps, timeout=(2, 0.2), max_retries=2)
+    sandbox.inject("slow", times=None, path=AUTH_PATH, delay=0.5)
+    with pytest.raises(UnavailableError) as info:
+        client.list_imports()
+    assert info.value.retryable
+    assert token_requests(sandbox) == 3 and len(sleeps) == 2
+
+
+def test_token_retries_and_the_api_call_share_one_budget(sandbox, demo, sleeps):
+    client = make_client(sandbox, demo, sleeps, max_retries=3)
+    sandbox.inject("status", times=2, path=AUTH_PATH, status=503, retry_after=1)
+    sandbox.inject("status", times=None, path=IMPORTS, status=503, retry_after=1)
+    with pytest.raises(UnavailableError):
+        client.list_imports()
+    assert sleeps == [1.0, 1.0, 1.0]  # two for the token, one left for the GET
+    assert sandbox.request_count(method="GET", path_prefix=IMPORTS) == 2
+
+
+@pytest.mark.parametrize("status", [400, 401, 403])
+def test_token_refusals_are_never_retried(sandbox, client, sleeps, status):
+    sandbox.inject("status", times=None, path=AUTH_PATH, status=status)
+    with pytest.raises(AuthenticationError) as info:
+        client.list_imports()
+    assert info.value.status == status
+    assert token_requests(sandbox) == 1 and sleeps == []
+
+
+def test_wrong_secret_is_asked_once(sandbox, demo, sleeps):
+    client = make_client(sandbox, demo, sleeps, client_secret="not-the-secret")
+    with pytest.raises(AuthenticationError):
+        client.list_imports()
+    assert token_requests(sandbox) == 1 and sleeps == []
+
+
+def test_token_fetched_directly_uses_the_client_retry_settings(sandbox, demo, sleeps):
+    client = make_client(sandbox, demo, sleeps, max_retries=1)
+    sandbox.inject("status", times=None, path=AUTH_PATH, status=502)
+    with pytest.raises(UnavailableError):
+        client.check_connection()
+    assert token_requests(sandbox) == 2 and len(sleeps) == 1
 
 
 # --- errors -------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import requests
 
 from octopia import wire
 from octopia.sandbox import (
+    AUTH_PATH,
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
     DEMO_ORDERS,
@@ -45,11 +46,11 @@ def zip_of(entries):
     return buffer.getvalue()
 
 
-def get_token(srv, client_id=DEMO_CLIENT_ID, secret=DEMO_CLIENT_SECRET):
+def get_token(srv, client_id=DEMO_CLIENT_ID, secret=DEMO_CLIENT_SECRET, timeout=5):
     return requests.post(
         srv.auth_url,
         data={"grant_type": wire.TOKEN_GRANT_TYPE, "client_id": client_id, "client_secret": secret},
-        timeout=5,
+        timeout=timeout,
     )
 
 
@@ -583,6 +584,25 @@ def test_fault_filters_method_path_and_token_endpoint(sandbox):
     sandbox.inject("status", path=re.compile("openid-connect"), status=503)
     assert get_token(sandbox).status_code == 503
     assert get_token(sandbox).status_code == 200
+
+
+def test_faults_on_the_token_endpoint(sandbox):
+    sandbox.inject("status", path=AUTH_PATH, status=503, retry_after=2)
+    response = get_token(sandbox)
+    assert_problem(response, 503)
+    assert response.headers[wire.HEADER_RETRY_AFTER] == "2"
+    sandbox.inject("drop", path=AUTH_PATH)
+    with pytest.raises(requests.ConnectionError):
+        get_token(sandbox)
+    sandbox.inject("slow", path=AUTH_PATH, delay=1.0)
+    with pytest.raises(requests.ReadTimeout):
+        get_token(sandbox, timeout=(5, 0.2))
+    sandbox.inject("malformed", path=AUTH_PATH)
+    with pytest.raises(ValueError):
+        get_token(sandbox).json()
+    assert len(sandbox.state.tokens) == 1  # handled: only the slow one, as for the API
+    assert get_token(sandbox).status_code == 200
+    assert sandbox.request_count(path_prefix=AUTH_PATH) == 5
 
 
 def test_fault_forever_until_cleared(sandbox):
