@@ -132,6 +132,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "OctopiaSandbox/1.0"
     timeout = 30  # an idle keep-alive connection is closed after this
+    disable_nagle_algorithm = True
 
     def log_message(self, format, *args):
         _logger.debug("sandbox: " + format, *args)
