@@ -4,6 +4,7 @@ import io
 import logging
 import os
 import time
+from dataclasses import dataclass
 
 import requests
 
@@ -49,6 +50,60 @@ def _newest_first(report):
     """Sort key: the newest creation time first, reports without one last."""
     moment = report.created_at
     return (moment is None, -moment.timestamp() if moment else 0.0)
+
+
+@dataclass(frozen=True)
+class LostUploadSearch:
+    """What `find_lost_upload` found.
+
+    `reports`: the imports holding a file for the order, created at or after the cut-off (or
+    of unknown creation time), newest first. `complete`: True only when the list was read
+    down past the cut-off, or to its end -- then an empty `reports` proves that Octopia never
+    received the upload. False when the page budget ran out first, or when reports without a
+    creation time (or out of newest-first order) left the cut-off unproven.
+    `pages`: list pages read."""
+
+    reports: tuple = ()
+    complete: bool = False
+    pages: int = 0
+
+
+class _ListScan:
+    """The running state of a look-up through the import list, page after page."""
+
+    def __init__(self, order_id, since):
+        self.order_id, self.since = order_id, since
+        self.found = {}  # import id -> report: a page shift may show one twice
+        self.seen = set()
+        self.oldest = None  # the oldest creation time read so far
+        self.ordered = True  # every report so far dated, and newest first
+        self.past_cutoff = self.at_end = False
+
+    @property
+    def complete(self):
+        return self.at_end or (self.past_cutoff and self.ordered)
+
+    def read(self, reports, total):
+        for report in reports:
+            if report.import_id not in self.seen:  # one seen again: newer imports shifted it
+                self._check_order(report.created_at)
+                self.seen.add(report.import_id)
+            if report.created_at is not None and report.created_at < self.since:
+                self.past_cutoff = True
+            elif report.file_for_order(self.order_id):
+                self.found[report.import_id] = report
+        # Counting distinct ids, not pages: a server may serve fewer per page than asked.
+        self.at_end = not reports or (total is not None and len(self.seen) >= total)
+
+    def _check_order(self, moment):
+        if moment is None or (self.oldest is not None and moment > self.oldest):
+            self.ordered = False
+        else:
+            self.oldest = moment
+
+    def result(self, pages):
+        reports = tuple(sorted(self.found.values(), key=_newest_first))
+        return LostUploadSearch(reports, self.complete, pages)
 
 
 class _Part:
@@ -141,29 +196,32 @@ class OctopiaClient:
         return self._report(self._call("GET", wire.import_path(import_id)))
 
     def list_imports(self, page_index=1, page_size=50, order_id=None):
-        """One page of imports: (reports, total count)."""
-        params = {
-            wire.LIST_PAGE_INDEX: page_index,
-            wire.LIST_PAGE_SIZE: min(page_size, wire.LIST_MAX_PAGE_SIZE),
-        }
-        if order_id:
-            params[wire.FILE_ORDER_ID] = order_id
-        body = self._json(self._call("GET", wire.PATH_IMPORTS, params=params))
-        try:
-            return wire.parse_report_list(body)
-        except wire.ReportFormatError as exc:
-            raise ResponseFormatError(f"Octopia's import list is unreadable: {exc}") from None
+        """One page of imports: (reports, total count). `order_id`: a filter Octopia may
+        ignore (ASSUMED, wire.LIST_FILTER_ORDER_ID)."""
+        reports, total = self._list_page(page_index, page_size, order_id)
+        return reports, len(reports) if total is None else total
 
-    def find_imports_for_order(self, order_id, max_pages=5, page_size=100):
-        """Imports holding a file for `order_id`, newest first (reconciliation of lost answers)."""
-        found, page = [], 1
-        while page <= max_pages:
-            reports, total = self.list_imports(page, page_size, order_id=order_id)
-            found += [r for r in reports if r.file_for_order(order_id)]
-            if not reports or page * page_size >= total:
-                break
-            page += 1
-        return sorted(found, key=_newest_first)
+    def find_lost_upload(
+        self,
+        order_id,
+        since,
+        *,
+        page_size=wire.LIST_MAX_PAGE_SIZE,
+        max_pages=wire.LOST_UPLOAD_MAX_PAGES,
+    ):
+        """The imports of `order_id` created since `since`, for an upload whose answer was lost.
+
+        `since`: the upload's own creation time minus a margin (wire.LOST_UPLOAD_MARGIN); an
+        aware datetime, or a naive one in UTC. Reads the list newest first until it reaches
+        imports created before `since` (or its end, or `max_pages`), keeping the imports that
+        hold a file for the order. Returns a LostUploadSearch: trust an empty result only
+        when it is `complete`."""
+        scan = _ListScan(order_id, wire.as_utc(since))
+        pages = 0
+        while pages < max_pages and not scan.complete:
+            pages += 1
+            scan.read(*self._list_page(pages, page_size, order_id))
+        return scan.result(pages)
 
     def wait_for_import(self, import_id, timeout=300.0, interval=1.0, on_progress=None):
         """Poll one import until its status is final (or `timeout` seconds pass)."""
@@ -177,6 +235,20 @@ class OctopiaClient:
             self._sleep(interval)
 
     # --- transport ----------------------------------------------------------------
+    def _list_page(self, page_index, page_size, order_id=None):
+        """One list page: (reports, total count or None when Octopia gives none)."""
+        params = {
+            wire.LIST_PAGE_INDEX: page_index,
+            wire.LIST_PAGE_SIZE: min(page_size, wire.LIST_MAX_PAGE_SIZE),
+        }
+        if order_id:
+            params[wire.LIST_FILTER_ORDER_ID] = order_id
+        body = self._json(self._call("GET", wire.PATH_IMPORTS, params=params))
+        try:
+            return wire.parse_report_page(body)
+        except wire.ReportFormatError as exc:
+            raise ResponseFormatError(f"Octopia's import list is unreadable: {exc}") from None
+
     def _post_files(self, path, parts):
         try:
             response = self._call("POST", path, parts=parts)

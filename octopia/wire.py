@@ -58,6 +58,21 @@ FILE_ERRORS = "errors"  # ASSUMED
 ERROR_CODE = "code"  # ASSUMED
 ERROR_MESSAGE = "message"  # ASSUMED
 
+# --- Listing, and looking up a lost upload in the list ----------------------------------
+# ASSUMED: a filter by the order id of the files (same spelling as the field). Only a hint:
+# the client filters every page again itself, so a server that ignores it changes nothing.
+LIST_FILTER_ORDER_ID = FILE_ORDER_ID
+# ASSUMED: the list comes newest first by createdAt without being asked (no sort parameter is
+# sent: an unknown one might be refused). The look-up of a lost upload stops at a cut-off on
+# that basis, and checks it as it reads: a report out of that order, or one without createdAt,
+# makes it read on to the end of the list instead.
+LIST_ORDER_FIELD = REPORT_CREATED_AT
+# ASSUMED: pages a look-up of a lost upload may read (2,000 imports newer than it, at 100).
+LOST_UPLOAD_MAX_PAGES = 20
+# ASSUMED: how much earlier than the upload's own record its import may be dated (clocks apart,
+# time in flight). Callers subtract it to make the cut-off.
+LOST_UPLOAD_MARGIN = timedelta(minutes=5)
+
 # --- Status values ------------------------------------------------------------------
 STATUS_RUNNING = "Running"  # DOC
 STATUS_SUCCESS = "Success"  # DOC
@@ -220,6 +235,15 @@ def parse_time(value):
         return None
 
 
+def as_utc(moment):
+    """An aware datetime in UTC; a naive one is taken as UTC (the rule of parse_time)."""
+    if not isinstance(moment, datetime):
+        raise TypeError(f"a datetime is needed, not {type(moment).__name__}")
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
 def format_time(moment):
     """Aware datetime -> ISO 8601 text in UTC with a "Z" (how the sandbox writes times)."""
     text = moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
@@ -281,16 +305,22 @@ def parse_report(data):
     )
 
 
-def parse_report_list(data):
-    """A list page -> (reports, total count)."""
+def parse_report_page(data):
+    """A list page -> (reports, total count, or None when the page does not give one)."""
     if isinstance(data, list):  # tolerate a bare list
-        return [parse_report(item) for item in data], len(data)
+        return [parse_report(item) for item in data], None
     if not isinstance(data, dict):
         raise ReportFormatError("import list is not an object")
     items = data.get(LIST_ITEMS) or []
     total = data.get(LIST_TOTAL)
     reports = [parse_report(item) for item in items]
-    return reports, total if isinstance(total, int) else len(reports)
+    return reports, total if isinstance(total, int) and not isinstance(total, bool) else None
+
+
+def parse_report_list(data):
+    """A list page -> (reports, total count; the page's own count when it gives none)."""
+    reports, total = parse_report_page(data)
+    return reports, len(reports) if total is None else total
 
 
 def report_to_wire(report):

@@ -1,13 +1,15 @@
 """OctopiaClient against the sandbox server, over real HTTP on 127.0.0.1."""
 
+import itertools
 import socket
 import time
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
 
 from octopia import auth, wire
-from octopia.client import OctopiaClient, parse_retry_after
+from octopia.client import LostUploadSearch, OctopiaClient, parse_retry_after
 from octopia.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -19,7 +21,7 @@ from octopia.errors import (
     ResponseFormatError,
     UnavailableError,
 )
-from octopia.sandbox import AUTH_PATH
+from octopia.sandbox import AUTH_PATH, SandboxServer
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 UPLOAD = "/invoice-documents"
@@ -59,6 +61,11 @@ def make_client(sandbox, demo, sleeps, **kwargs):
     }
     values.update(kwargs)
     return OctopiaClient(**values)
+
+
+def just_before():
+    """The cut-off of an upload made now: its creation time minus the margin."""
+    return datetime.now(timezone.utc) - wire.LOST_UPLOAD_MARGIN
 
 
 def token_requests(sandbox):
@@ -358,10 +365,11 @@ def test_dropped_answer_after_accept_is_outcome_unknown_then_reconciled(sandbox,
     with pytest.raises(OutcomeUnknownError):
         client.upload_order_invoice(order, (f"{order}.pdf", PDF))
     assert posts(sandbox) == 1
-    found = client.find_imports_for_order(order)
-    assert [r.import_id for r in found] == [
+    found = client.find_lost_upload(order, since=just_before())
+    assert [r.import_id for r in found.reports] == [
         i["importId"] for i in sandbox.imports_of(demo["seller_id"])
     ]
+    assert found.complete
 
 
 def test_dropped_connection_before_processing_is_outcome_unknown_too(sandbox, client, demo):
@@ -370,7 +378,8 @@ def test_dropped_connection_before_processing_is_outcome_unknown_too(sandbox, cl
     sandbox.inject("drop", path=UPLOAD)
     with pytest.raises(OutcomeUnknownError):
         client.upload_order_invoice(order, (f"{order}.pdf", PDF))
-    assert client.find_imports_for_order(order) == []
+    found = client.find_lost_upload(order, since=just_before())
+    assert found.reports == () and found.complete
 
 
 def test_read_timeout_on_upload_is_outcome_unknown(sandbox, demo):
@@ -428,6 +437,232 @@ def test_connection_refused_on_upload_is_resent_when_the_server_is_back(sandbox,
     report = client.upload_order_invoice(order, (f"{order}.pdf", PDF))
     assert report.import_id
     assert len(sandbox.imports_of(demo["seller_id"])) == 1
+
+
+# --- finding a lost upload -------------------------------------------------------------
+T0 = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)  # when the lost uploads were made
+SINCE = T0 - wire.LOST_UPLOAD_MARGIN
+LOST, NEVER = "CD-1001", "CD-1002"  # accepted but its answer lost; never received
+OTHERS = ("CD-1003", "CD-1004", "CD-1005", "CD-1006", "CD-1007")
+OLD, NEWER = 100, 600  # imports an hour before the lost uploads, and after them
+
+
+def upload_at(client, sandbox, moment, order):
+    sandbox.clock = lambda: moment
+    return client.upload_order_invoice(order, (f"{order}.pdf", PDF))
+
+
+@pytest.fixture(scope="module")
+def crowded():
+    """A sandbox that ignores the order filter, with OLD imports an hour before T0 (LOST and
+    NEVER among them), at T0 LOST's accepted upload whose answer was lost and NEVER's upload
+    dropped unread, then NEWER imports of other orders, one a second. Searches only read it.
+    -> (sandbox, client, import id of LOST's lost upload)."""
+    with SandboxServer(ignore_order_filter=True) as srv:
+        demo = srv.seed_demo()
+        client = make_client(srv, demo, [])
+        for n, order in enumerate(itertools.islice(itertools.cycle((LOST, NEVER, *OTHERS)), OLD)):
+            upload_at(client, srv, T0 - timedelta(hours=1, seconds=n), order)
+        srv.inject("drop_after_accept", path=UPLOAD)
+        with pytest.raises(OutcomeUnknownError):
+            upload_at(client, srv, T0, LOST)
+        lost = srv.imports_of(demo["seller_id"])[-1]
+        srv.inject("drop", path=UPLOAD)
+        with pytest.raises(OutcomeUnknownError):
+            upload_at(client, srv, T0, NEVER)
+        for n in range(NEWER):
+            upload_at(client, srv, T0 + timedelta(seconds=n + 1), OTHERS[n % len(OTHERS)])
+        yield srv, client, lost["importId"]
+
+
+def list_gets(sandbox):
+    return sandbox.request_count(method="GET", path_prefix=IMPORTS)
+
+
+def test_lost_upload_found_behind_600_newer_imports_of_other_orders(crowded):
+    sandbox, client, lost_id = crowded
+    before = list_gets(sandbox)
+    found = client.find_lost_upload(LOST, since=SINCE)
+    assert isinstance(found, LostUploadSearch)
+    assert [r.import_id for r in found.reports] == [lost_id]  # not LOST's import of an hour ago
+    assert found.complete
+    # 601 imports from T0 on, 100 a page: it stopped on page 7, the first older than the cut-off
+    assert found.pages == 7 == list_gets(sandbox) - before
+
+
+def test_lost_upload_beyond_the_page_budget_is_not_declared_never_received(crowded):
+    _sandbox, client, _lost_id = crowded
+    found = client.find_lost_upload(LOST, since=SINCE, max_pages=5)
+    assert found.reports == ()
+    assert not found.complete
+    assert found.pages == 5
+
+
+def test_never_received_is_complete_once_past_the_cut_off(crowded):
+    _sandbox, client, _lost_id = crowded
+    found = client.find_lost_upload(NEVER, since=SINCE)
+    assert found.reports == ()  # its import of an hour ago is older than the cut-off
+    assert found.complete and found.pages == 7
+
+
+def test_an_honoured_order_filter_gives_the_same_answer_sooner(crowded):
+    sandbox, client, lost_id = crowded
+    sandbox.ignore_order_filter = False
+    try:
+        found = client.find_lost_upload(LOST, since=SINCE)
+    finally:
+        sandbox.ignore_order_filter = True
+    assert [r.import_id for r in found.reports] == [lost_id]
+    assert found.complete and found.pages == 1
+
+
+def test_search_reads_down_to_the_cut_off_and_no_further(sandbox, client, demo):
+    order = demo["orders"][0]
+    for n in range(4):  # two pages of two, all before the cut-off
+        upload_at(client, sandbox, T0 - timedelta(hours=2, minutes=n), order)
+    newest = [upload_at(client, sandbox, T0 + timedelta(seconds=n), order) for n in range(3)]
+    before = list_gets(sandbox)
+    found = client.find_lost_upload(order, since=SINCE, page_size=2)
+    assert [r.import_id for r in found.reports] == [r.import_id for r in reversed(newest)]
+    assert found.complete
+    assert found.pages == 2 == list_gets(sandbox) - before  # 4 pages in the list
+
+
+def test_search_reads_to_the_end_of_a_short_list(sandbox, client, demo):
+    order = demo["orders"][0]
+    made = [upload_at(client, sandbox, T0 + timedelta(seconds=n), order) for n in range(3)]
+    found = client.find_lost_upload(order, since=SINCE, page_size=2)
+    assert [r.import_id for r in found.reports] == [r.import_id for r in reversed(made)]
+    assert found.complete and found.pages == 2
+
+
+def test_search_of_an_empty_list_is_complete(client):
+    found = client.find_lost_upload("CD-1001", since=SINCE)
+    assert found == LostUploadSearch(reports=(), complete=True, pages=1)
+
+
+def test_search_since_must_be_a_datetime_and_naive_is_utc(sandbox, client, demo):
+    order = demo["orders"][0]
+    upload_at(client, sandbox, T0, order)
+    with pytest.raises(TypeError):
+        client.find_lost_upload(order, since="2026-11-20T09:55:00Z")
+    naive = client.find_lost_upload(order, since=SINCE.replace(tzinfo=None))
+    paris = client.find_lost_upload(order, since=T0.astimezone(timezone(timedelta(hours=1))))
+    assert len(naive.reports) == len(paris.reports) == 1
+    later = client.find_lost_upload(order, since=T0 + timedelta(seconds=1))
+    assert later.reports == () and later.complete
+
+
+# Pages as another server could serve them, injected verbatim.
+def entry(import_id, order, created_at=None):
+    data = {"importId": import_id, "status": "Success", "files": [{"fileName": f"{order}.pdf"}]}
+    if created_at is not None:
+        data["createdAt"] = created_at
+    return data
+
+
+def serve_pages(sandbox, *pages):
+    for items, total in pages:
+        body = {"items": items} if total is None else {"items": items, "totalCount": total}
+        sandbox.inject("raw", method="GET", path=IMPORTS, status=200, body=body)
+
+
+def test_results_are_sorted_by_moment_not_by_text(sandbox, client):
+    serve_pages(
+        sandbox,
+        (
+            [
+                entry("late", "CD-1", "2026-11-20T10:00:00Z"),
+                entry("early", "CD-1", "2026-11-20T10:30:00+01:00"),  # 09:30 UTC
+                entry("old", "CD-1", "2026-11-20T09:50:00.5-00:30"),  # 10:20 UTC: disorder
+            ],
+            3,
+        ),
+    )
+    found = client.find_lost_upload("CD-1", since=datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc))
+    assert [r.import_id for r in found.reports] == ["old", "late", "early"]
+    assert found.complete  # the whole list was read
+
+
+def test_undated_reports_leave_the_cut_off_unproven(sandbox, client):
+    old = "2026-11-20T08:00:00Z"
+    serve_pages(
+        sandbox,
+        ([entry("u1", "CD-9"), entry("o1", "CD-9", old)], 50),
+        ([entry("u2", "CD-1"), entry("o2", "CD-9", old)], 50),
+    )
+    found = client.find_lost_upload("CD-1", since=SINCE, page_size=2, max_pages=2)
+    assert [r.import_id for r in found.reports] == ["u2"]  # unknown time: still a candidate
+    assert not found.complete
+
+
+def test_undated_reports_read_to_the_end_are_complete(sandbox, client):
+    serve_pages(sandbox, ([entry("u1", "CD-9"), entry("u2", "CD-1")], 2))
+    found = client.find_lost_upload("CD-1", since=SINCE)
+    assert [r.import_id for r in found.reports] == ["u2"]
+    assert found.complete and found.pages == 1
+
+
+def test_a_list_out_of_newest_first_order_is_read_on(sandbox, client):
+    # Oldest first: stopping at the first report older than the cut-off would miss the upload.
+    serve_pages(
+        sandbox,
+        (
+            [
+                entry("a", "CD-9", "2026-11-20T08:00:00Z"),
+                entry("b", "CD-9", "2026-11-20T08:01:00Z"),
+            ],
+            3,
+        ),
+        ([entry("lost", "CD-1", "2026-11-20T10:00:01Z")], 3),
+    )
+    found = client.find_lost_upload("CD-1", since=SINCE, page_size=2)
+    assert [r.import_id for r in found.reports] == ["lost"]
+    assert found.complete and found.pages == 2
+
+
+def test_a_page_shifted_by_new_imports_is_not_disorder(sandbox, client):
+    n3, n2 = (
+        entry("n3", "CD-9", "2026-11-20T10:03:00Z"),
+        entry("n2", "CD-1", "2026-11-20T10:02:00Z"),
+    )
+    serve_pages(
+        sandbox,
+        ([n3, n2], 3),
+        ([n3, n2], 5),  # two imports made meanwhile pushed both onto page 2
+        ([entry("o", "CD-9", "2026-11-20T08:00:00Z")], 5),
+    )
+    found = client.find_lost_upload("CD-1", since=SINCE, page_size=2, max_pages=3)
+    assert [r.import_id for r in found.reports] == ["n2"]
+    assert found.complete and found.pages == 3
+
+
+def test_fewer_per_page_than_asked_is_not_the_end(sandbox, client):
+    serve_pages(
+        sandbox,
+        (
+            [
+                entry("n3", "CD-9", "2026-11-20T10:03:00Z"),
+                entry("n2", "CD-9", "2026-11-20T10:02:00Z"),
+            ],
+            3,
+        ),
+        ([entry("n1", "CD-1", "2026-11-20T10:01:00Z")], 3),
+    )
+    found = client.find_lost_upload("CD-1", since=SINCE)  # asks 100 a page, gets 2
+    assert [r.import_id for r in found.reports] == ["n1"]
+    assert found.complete and found.pages == 2
+
+
+def test_pages_without_total_are_read_until_an_empty_one(sandbox, client):
+    serve_pages(
+        sandbox,
+        ([entry("u1", "CD-1")], None),
+        ([], None),
+    )
+    found = client.find_lost_upload("CD-1", since=SINCE)
+    assert [r.import_id for r in found.reports] == ["u1"]
+    assert found.complete and found.pages == 2
 
 
 # --- reports ------------------------------------------------------------------------

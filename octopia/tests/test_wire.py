@@ -359,6 +359,22 @@ def test_list_page_that_is_not_an_object_is_refused(page):
         wire.parse_report_list(page)
 
 
+@pytest.mark.parametrize(
+    ("page", "total"),
+    [
+        ({"items": [FULL], "totalCount": 57}, 57),
+        ({"items": [FULL]}, None),
+        ({"items": [FULL], "totalCount": "57"}, None),
+        ({"items": [FULL], "totalCount": True}, None),
+        ([FULL], None),  # a bare list says nothing of what follows
+    ],
+)
+def test_list_page_says_when_it_gives_no_total(page, total):
+    reports, given = wire.parse_report_page(page)
+    assert [r.import_id for r in reports] == ["imp-1"]
+    assert given == total
+
+
 def test_a_bad_report_in_a_list_page_is_refused():
     with pytest.raises(ReportFormatError, match="without importId"):
         wire.parse_report_list({"items": [FULL, {"status": "Running"}], "totalCount": 2})
