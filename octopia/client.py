@@ -83,7 +83,7 @@ class _ListScan:
     def complete(self):
         return self.at_end or (self.past_cutoff and self.ordered)
 
-    def read(self, reports, total):
+    def add_page(self, reports, total):
         for report in reports:
             if report.import_id not in self.seen:  # one seen again: newer imports shifted it
                 self._check_order(report.created_at)
@@ -220,7 +220,7 @@ class OctopiaClient:
         pages = 0
         while pages < max_pages and not scan.complete:
             pages += 1
-            scan.read(*self._list_page(pages, page_size, order_id))
+            scan.add_page(*self._list_page(pages, page_size, order_id))
         return scan.result(pages)
 
     def wait_for_import(self, import_id, timeout=300.0, interval=1.0, on_progress=None):
