@@ -3,7 +3,7 @@
 Standard library, requests and lxml only, relative imports only, never odoo.
 """
 
-from .client import OctopiaClient
+from .client import LostUploadSearch, OctopiaClient
 from .errors import (
     AuthenticationError,
     BundleError,
@@ -27,6 +27,7 @@ __all__ = [
     "FileResult",
     "ForbiddenError",
     "ImportReport",
+    "LostUploadSearch",
     "NotFoundError",
     "OctopiaClient",
     "OctopiaError",

@@ -2,6 +2,7 @@
 # pylint: disable=print-used
 
 import argparse
+import getpass
 import json
 import os
 import sys
@@ -11,13 +12,30 @@ from . import bundle, wire
 from .client import OctopiaClient
 from .errors import OctopiaError
 
+SECRET_ENV = "OCTOPIA_CLIENT_SECRET"
 ENV = {
     "client_id": "OCTOPIA_CLIENT_ID",
-    "client_secret": "OCTOPIA_CLIENT_SECRET",
+    "client_secret": SECRET_ENV,
     "seller_id": "OCTOPIA_SELLER_ID",
     "api_url": "OCTOPIA_API_URL",
     "auth_url": "OCTOPIA_AUTH_URL",
 }
+# Settings that may be options too. Never the secret: the arguments of a process are visible
+# to every user of the machine (ps, /proc/<pid>/cmdline).
+OPTIONS = ("client_id", "seller_id", "api_url", "auth_url")
+SECRET_FLAGS = ("--client-secret", "--client_secret", "--secret")
+SECRET_PROMPT = "Octopia client secret: "
+
+
+class _RefuseSecretFlag(argparse.Action):
+    """A secret given as an option: refused (its value is never repeated)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        parser.error(
+            "the client secret is not accepted as an option (other users of this machine can "
+            f"read a command line): set {SECRET_ENV} in the environment instead, or leave it "
+            "unset to be asked for it at the terminal"
+        )
 
 
 def _add_common(parser, defaults=True):
@@ -29,10 +47,21 @@ def _add_common(parser, defaults=True):
     def default(value):
         return value if defaults else argparse.SUPPRESS
 
-    for name, var in ENV.items():
+    for name in OPTIONS:
         parser.add_argument(
-            f"--{name.replace('_', '-')}", dest=name, default=default(None), help=f"default: ${var}"
+            f"--{name.replace('_', '-')}",
+            dest=name,
+            default=default(None),
+            help=f"default: ${ENV[name]}",
         )
+    parser.add_argument(
+        *SECRET_FLAGS,
+        dest="secret_flag",
+        nargs="?",
+        action=_RefuseSecretFlag,
+        default=argparse.SUPPRESS,
+        help=argparse.SUPPRESS,
+    )
     parser.add_argument(
         "--json",
         action="store_true",
@@ -88,13 +117,30 @@ def _add_sandbox(sub):
     )
 
 
+def read_secret(stdin=None):
+    """The client secret: $OCTOPIA_CLIENT_SECRET, else typed at a prompt when stdin is a
+    terminal (not echoed), else ""."""
+    secret = os.environ.get(SECRET_ENV)
+    if secret:
+        return secret
+    stdin = sys.stdin if stdin is None else stdin
+    if stdin is not None and stdin.isatty():
+        try:
+            return getpass.getpass(SECRET_PROMPT)
+        except EOFError:  # Ctrl-D: nothing typed
+            return ""
+    return ""
+
+
 def make_client(args):
-    values = {name: getattr(args, name) or os.environ.get(var) for name, var in ENV.items()}
+    values = {name: getattr(args, name, None) or os.environ.get(ENV[name]) for name in OPTIONS}
     missing = [
-        f"--{n.replace('_', '-')} / ${ENV[n]}"
-        for n in ("client_id", "client_secret", "seller_id")
-        if not values[n]
+        f"--{n.replace('_', '-')} / ${ENV[n]}" for n in ("client_id", "seller_id") if not values[n]
     ]
+    # Asked only when nothing else is missing: no prompt before an error.
+    values["client_secret"] = os.environ.get(SECRET_ENV) if missing else read_secret()
+    if not values["client_secret"]:
+        missing.insert(1, f"${SECRET_ENV} (or type it at the prompt, from a terminal)")
     if missing:
         raise OctopiaError("Missing settings: " + ", ".join(missing))
     values["api_url"] = values["api_url"] or wire.DEFAULT_API_URL
@@ -193,7 +239,7 @@ def cmd_imports(args):
         page = {wire.LIST_ITEMS: [wire.report_to_wire(r) for r in reports], wire.LIST_TOTAL: total}
         print(json.dumps(page, indent=2))
     else:
-        rows = [(r.import_id, r.status, len(r.files), r.created_at) for r in reports]
+        rows = [(r.import_id, r.status, len(r.files), r.created_at_text) for r in reports]
         print(format_table(rows, ("import", "status", "files", "created")))
         print(f"{len(reports)} of {total} imports")
 

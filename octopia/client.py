@@ -1,11 +1,10 @@
 """Octopia invoice API client: plain values in, ImportReport or a typed error out."""
 
-import email.utils
 import io
 import logging
 import os
-import random
 import time
+from dataclasses import dataclass
 
 import requests
 
@@ -22,28 +21,12 @@ from .errors import (
     ResponseFormatError,
     UnavailableError,
 )
+from .retry import RetryBudget, parse_retry_after
 
 _logger = logging.getLogger(__name__)
 
 # Exception classes (urllib3's, seen through requests) that prove the request never left.
 _NOT_SENT_MARKERS = ("ConnectTimeoutError", "NewConnectionError", "ConnectionRefusedError")
-
-
-def parse_retry_after(value, now=None):
-    """Retry-After in seconds (delta-seconds or an HTTP date), or None."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if moment is None:
-        return None
-    now = time.time() if now is None else now
-    return max(0.0, moment.timestamp() - now)
 
 
 def _never_sent(exc):
@@ -61,6 +44,66 @@ def _never_sent(exc):
         todo.extend(a for a in getattr(item, "args", ()) if isinstance(a, BaseException))
         todo.extend([getattr(item, "reason", None), item.__cause__, item.__context__])
     return False
+
+
+def _newest_first(report):
+    """Sort key: the newest creation time first, reports without one last."""
+    moment = report.created_at
+    return (moment is None, -moment.timestamp() if moment else 0.0)
+
+
+@dataclass(frozen=True)
+class LostUploadSearch:
+    """What `find_lost_upload` found.
+
+    `reports`: the imports holding a file for the order, created at or after the cut-off (or
+    of unknown creation time), newest first. `complete`: True only when the list was read
+    down past the cut-off, or to its end -- then an empty `reports` proves that Octopia never
+    received the upload. False when the page budget ran out first, or when reports without a
+    creation time (or out of newest-first order) left the cut-off unproven.
+    `pages`: list pages read."""
+
+    reports: tuple = ()
+    complete: bool = False
+    pages: int = 0
+
+
+class _ListScan:
+    """The running state of a look-up through the import list, page after page."""
+
+    def __init__(self, order_id, since):
+        self.order_id, self.since = order_id, since
+        self.found = {}  # import id -> report: a page shift may show one twice
+        self.seen = set()
+        self.oldest = None  # the oldest creation time read so far
+        self.ordered = True  # every report so far dated, and newest first
+        self.past_cutoff = self.at_end = False
+
+    @property
+    def complete(self):
+        return self.at_end or (self.past_cutoff and self.ordered)
+
+    def add_page(self, reports, total):
+        for report in reports:
+            if report.import_id not in self.seen:  # one seen again: newer imports shifted it
+                self._check_order(report.created_at)
+                self.seen.add(report.import_id)
+            if report.created_at is not None and report.created_at < self.since:
+                self.past_cutoff = True
+            elif report.file_for_order(self.order_id):
+                self.found[report.import_id] = report
+        # Counting distinct ids, not pages: a server may serve fewer per page than asked.
+        self.at_end = not reports or (total is not None and len(self.seen) >= total)
+
+    def _check_order(self, moment):
+        if moment is None or (self.oldest is not None and moment > self.oldest):
+            self.ordered = False
+        else:
+            self.oldest = moment
+
+    def result(self, pages):
+        reports = tuple(sorted(self.found.values(), key=_newest_first))
+        return LostUploadSearch(reports, self.complete, pages)
 
 
 class _Part:
@@ -118,7 +161,12 @@ class OctopiaClient:
         self.max_total_wait = max_total_wait
         self.session = session or requests.Session()
         self.auth = TokenProvider(
-            auth_url, client_id, client_secret, session=self.session, timeout=timeout
+            auth_url,
+            client_id,
+            client_secret,
+            session=self.session,
+            timeout=timeout,
+            new_budget=self._budget,
         )
         self._sleep = sleep
 
@@ -148,29 +196,32 @@ class OctopiaClient:
         return self._report(self._call("GET", wire.import_path(import_id)))
 
     def list_imports(self, page_index=1, page_size=50, order_id=None):
-        """One page of imports: (reports, total count)."""
-        params = {
-            wire.LIST_PAGE_INDEX: page_index,
-            wire.LIST_PAGE_SIZE: min(page_size, wire.LIST_MAX_PAGE_SIZE),
-        }
-        if order_id:
-            params[wire.FILE_ORDER_ID] = order_id
-        body = self._json(self._call("GET", wire.PATH_IMPORTS, params=params))
-        try:
-            return wire.parse_report_list(body)
-        except wire.ReportFormatError as exc:
-            raise ResponseFormatError(f"Octopia's import list is unreadable: {exc}") from None
+        """One page of imports: (reports, total count). `order_id`: a filter Octopia may
+        ignore (ASSUMED, wire.LIST_FILTER_ORDER_ID)."""
+        reports, total = self._list_page(page_index, page_size, order_id)
+        return reports, len(reports) if total is None else total
 
-    def find_imports_for_order(self, order_id, max_pages=5, page_size=100):
-        """Imports holding a file for `order_id`, newest first (reconciliation of lost answers)."""
-        found, page = [], 1
-        while page <= max_pages:
-            reports, total = self.list_imports(page, page_size, order_id=order_id)
-            found += [r for r in reports if r.file_for_order(order_id)]
-            if not reports or page * page_size >= total:
-                break
-            page += 1
-        return sorted(found, key=lambda r: r.created_at, reverse=True)
+    def find_lost_upload(
+        self,
+        order_id,
+        since,
+        *,
+        page_size=wire.LIST_MAX_PAGE_SIZE,
+        max_pages=wire.LOST_UPLOAD_MAX_PAGES,
+    ):
+        """The imports of `order_id` created since `since`, for an upload whose answer was lost.
+
+        `since`: the upload's own creation time minus a margin (wire.LOST_UPLOAD_MARGIN); an
+        aware datetime, or a naive one in UTC. Reads the list newest first until it reaches
+        imports created before `since` (or its end, or `max_pages`), keeping the imports that
+        hold a file for the order. Returns a LostUploadSearch: trust an empty result only
+        when it is `complete`."""
+        scan = _ListScan(order_id, wire.as_utc(since))
+        pages = 0
+        while pages < max_pages and not scan.complete:
+            pages += 1
+            scan.add_page(*self._list_page(pages, page_size, order_id))
+        return scan.result(pages)
 
     def wait_for_import(self, import_id, timeout=300.0, interval=1.0, on_progress=None):
         """Poll one import until its status is final (or `timeout` seconds pass)."""
@@ -184,6 +235,20 @@ class OctopiaClient:
             self._sleep(interval)
 
     # --- transport ----------------------------------------------------------------
+    def _list_page(self, page_index, page_size, order_id=None):
+        """One list page: (reports, total count or None when Octopia gives none)."""
+        params = {
+            wire.LIST_PAGE_INDEX: page_index,
+            wire.LIST_PAGE_SIZE: min(page_size, wire.LIST_MAX_PAGE_SIZE),
+        }
+        if order_id:
+            params[wire.LIST_FILTER_ORDER_ID] = order_id
+        body = self._json(self._call("GET", wire.PATH_IMPORTS, params=params))
+        try:
+            return wire.parse_report_page(body)
+        except wire.ReportFormatError as exc:
+            raise ResponseFormatError(f"Octopia's import list is unreadable: {exc}") from None
+
     def _post_files(self, path, parts):
         try:
             response = self._call("POST", path, parts=parts)
@@ -210,17 +275,22 @@ class OctopiaClient:
                 f"Octopia answered HTTP {response.status_code} with a body that is not JSON."
             ) from None
 
+    def _budget(self):
+        """A fresh retry budget with this client's settings (read now: tests change them)."""
+        return RetryBudget(self.max_retries, self.max_total_wait, self._sleep)
+
     def _call(self, method, path, params=None, parts=None):
-        state = {"refreshed": False, "waited": 0.0, "attempt": 0}
+        # One budget for the whole call, token request included.
+        state = {"refreshed": False, "budget": self._budget()}
         while True:
             response, retry_after = self._attempt(method, path, params, parts, state)
             if response is not None:
                 return response
-            self._backoff(state, retry_after)
+            state["budget"].wait(retry_after)
 
     def _attempt(self, method, path, params, parts, state):
         """One try: the response to return, or (None, retry_after) to try again."""
-        token = self.auth.token()
+        token = self.auth.token(state["budget"])
         try:
             response = self._send(method, path, params, parts, token)
         except requests.RequestException as exc:
@@ -245,7 +315,7 @@ class OctopiaClient:
                 status=status,
                 trace_id=error.trace_id,
             )
-        if not retryable or not self._may_retry(state, error.retry_after):
+        if not retryable or not state["budget"].allows(error.retry_after):
             raise error
         return None, error.retry_after
 
@@ -282,25 +352,10 @@ class OctopiaClient:
                 "the import will be looked up before any new upload."
             ) from None
         _logger.info("Octopia %s %s: %s, will retry", method, path, kind)
-        if not self._may_retry(state, None):
+        if not state["budget"].allows():
             raise UnavailableError(
                 f"Octopia could not be reached ({kind}). Nothing was sent; try again later."
             ) from None
-
-    def _may_retry(self, state, retry_after):
-        return state["attempt"] < self.max_retries and (
-            retry_after is None or state["waited"] + retry_after <= self.max_total_wait
-        )
-
-    def _backoff(self, state, retry_after):
-        if retry_after is None:
-            ceiling = min(wire.BACKOFF_CAP, wire.BACKOFF_BASE * 2 ** state["attempt"])
-            retry_after = random.uniform(0, ceiling)  # full jitter
-        delay = max(0.0, min(retry_after, self.max_total_wait - state["waited"]))
-        state["attempt"] += 1
-        state["waited"] += delay
-        if delay:
-            self._sleep(delay)
 
     def _error_for(self, response):
         """A typed error from a problem+json answer (or any other body)."""

@@ -8,6 +8,7 @@ are served on one host under Octopia's own paths, so a client only swaps the hos
     with SandboxServer() as srv:
         demo = srv.seed_demo()
         srv.inject("status", path="/order-invoice-imports", status=503, retry_after=2)
+        srv.inject("slow", path=AUTH_PATH, delay=2)  # faults reach the token endpoint by path
 """
 
 import http
@@ -36,8 +37,6 @@ DEMO_CLIENT_SECRET = "demo-secret"
 DEMO_SELLER_ID = "SELLER-1"
 DEMO_ORDERS = tuple(f"CD-{n}" for n in range(1001, 1011))
 
-# ASSUMED: the list can be filtered by the order id of its files (same spelling as the field).
-LIST_FILTER_ORDER_ID = wire.FILE_ORDER_ID
 LIST_DEFAULT_PAGE_SIZE = 50
 
 _ACCEPTABLE = {wire.ACCEPT_JSON, wire.PROBLEM_JSON, "*/*", "application/*"}
@@ -131,6 +130,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "OctopiaSandbox/1.0"
     timeout = 30  # an idle keep-alive connection is closed after this
+    disable_nagle_algorithm = True
 
     def log_message(self, format, *args):
         _logger.debug("sandbox: " + format, *args)
@@ -360,9 +360,10 @@ class _Handler(BaseHTTPRequestHandler):
                     wire.LIST_PAGE_SIZE: [f"an integer from 1 to {wire.LIST_MAX_PAGE_SIZE}"],
                 },
             )
-        reports = self.sandbox.state.list_imports(
-            seller_id, self._query(LIST_FILTER_ORDER_ID, None)
-        )
+        order_id = self._query(wire.LIST_FILTER_ORDER_ID, None)
+        if self.sandbox.ignore_order_filter:
+            order_id = None  # as a server that does not know the filter: the whole list
+        reports = self.sandbox.state.list_imports(seller_id, order_id)
         page = reports[(index - 1) * size : index * size]
         return json_response(200, {wire.LIST_ITEMS: page, wire.LIST_TOTAL: len(reports)})
 
@@ -393,8 +394,10 @@ class SandboxServer:
         max_file_bytes=wire.MAX_FILE_BYTES,
         max_request_bytes=wire.MAX_REQUEST_BYTES,
         max_files_per_zip=wire.MAX_FILES_PER_ZIP,
+        ignore_order_filter=False,
     ):
         self.host, self.port = host, port
+        self.ignore_order_filter = ignore_order_filter
         self.state = SandboxState(running_polls, running_seconds, token_lifetime)
         self.faults = FaultBook()
         self.limits = Limits(max_file_bytes, max_request_bytes, max_files_per_zip)
@@ -441,6 +444,16 @@ class SandboxServer:
     @property
     def auth_url(self):
         return self.base_url + AUTH_PATH
+
+    @property
+    def clock(self):
+        """A callable -> aware datetime, read when an import is made and when it is processed
+        (set it to date imports in the past or the future; the list is sorted by it)."""
+        return self.state.clock
+
+    @clock.setter
+    def clock(self, now):
+        self.state.clock = now
 
     @property
     def token_lifetime(self):

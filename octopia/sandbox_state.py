@@ -41,8 +41,8 @@ _UBL_CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2
 _UBL_ORDER_REF = f"{{{_UBL_CAC}}}OrderReference/{{{_UBL_CBC}}}ID"
 
 
-def _now_iso():
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def utc_now():
+    return datetime.now(timezone.utc)
 
 
 def _extension(name):
@@ -232,13 +232,15 @@ def _zip_entry(archive, info, limits):
 
 # --- In-memory model -----------------------------------------------------------------
 class Import:
-    def __init__(self, seller_id, files, polls, seconds):
+    def __init__(self, seller_id, files, polls, seconds, clock=None):
         self.import_id = str(uuid.uuid4())
         self.seller_id = seller_id
         self.files = files
         self.status = wire.STATUS_RUNNING
         self.started = time.monotonic()
-        self.created_at = self.updated_at = _now_iso()
+        self.clock = clock or utc_now
+        self.created = self.clock()  # aware datetime: the list is sorted by it
+        self.created_at = self.updated_at = wire.format_time(self.created)
         self.reads = 0
         self.running_polls = polls
         self.running_seconds = seconds
@@ -259,7 +261,7 @@ class Import:
             if not ok
             else wire.STATUS_PARTIAL
         )
-        self.updated_at = _now_iso()
+        self.updated_at = wire.format_time(self.clock())
         for file in self.files:
             if file.history:
                 file.history["status"] = file.status
@@ -285,6 +287,7 @@ class SandboxState:
         self.running_polls = running_polls
         self.running_seconds = running_seconds
         self.token_lifetime = token_lifetime
+        self.clock = utc_now  # -> aware datetime: when an import is made, then processed
         self.clients = {}  # client id -> (secret, set of seller ids)
         self.orders = {}  # seller id -> set of order ids
         self.reset()
@@ -294,6 +297,10 @@ class SandboxState:
             self.tokens = {}  # token -> (client id, monotonic expiry)
             self.imports = {}  # import id -> Import, in creation order
             self.history = {}  # (seller id, order id) -> [entry]
+
+    def now(self):
+        """The sandbox's time: `clock` as it is set now."""
+        return self.clock()
 
     # tokens
     def issue_token(self, client_id, secret):
@@ -326,7 +333,7 @@ class SandboxState:
     # imports
     def create_import(self, seller_id, files):
         with self.lock:
-            imp = Import(seller_id, files, self.running_polls, self.running_seconds)
+            imp = Import(seller_id, files, self.running_polls, self.running_seconds, self.now)
             self.imports[imp.import_id] = imp
             for file in files:
                 if file.order_id:
@@ -358,16 +365,18 @@ class SandboxState:
             return imp.to_wire()
 
     def list_imports(self, seller_id, order_id=None):
-        """Newest first; settles the imports that are due, without counting a read."""
+        """Newest first by creation time (wire.LIST_ORDER_FIELD; the latest made first among
+        equal times); settles the imports that are due, without counting a read."""
         with self.lock:
             found = [
                 i
-                for i in self.imports.values()
+                for i in reversed(self.imports.values())
                 if i.seller_id == seller_id and (order_id is None or i.has_order(order_id))
             ]
+            found.sort(key=lambda i: i.created, reverse=True)  # stable: ties keep their order
             for imp in found:
                 self._settle(imp)
-            return [i.to_wire() for i in reversed(found)]
+            return [i.to_wire() for i in found]
 
 
 # --- Faults --------------------------------------------------------------------------

@@ -6,7 +6,9 @@ module spells a path, a header, a field name or an enum value of Octopia.
 """
 
 import json
+import re
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 
 # --- Hosts and authentication -------------------------------------------------------
 DEFAULT_API_URL = "https://api.octopia-io.net/seller/v2"  # DOC
@@ -46,8 +48,8 @@ LIST_TOTAL = "totalCount"  # ASSUMED
 REPORT_IMPORT_ID = "importId"  # DOC
 REPORT_STATUS = "status"  # DOC
 REPORT_FILES = "files"  # ASSUMED (DOC that a list of files exists)
-REPORT_CREATED_AT = "createdAt"  # ASSUMED, optional
-REPORT_UPDATED_AT = "updatedAt"  # ASSUMED, optional
+REPORT_CREATED_AT = "createdAt"  # ASSUMED, optional, ISO 8601 (see parse_time)
+REPORT_UPDATED_AT = "updatedAt"  # ASSUMED, optional, ISO 8601 (see parse_time)
 FILE_NAME = "fileName"  # DOC
 FILE_ORDER_ID = "orderId"  # DOC (field), position ASSUMED
 FILE_STATUS = "status"  # DOC
@@ -55,6 +57,21 @@ FILE_INTEGRATION_STATUS = "integrationStatus"  # DOC (field); spellings unknown
 FILE_ERRORS = "errors"  # ASSUMED
 ERROR_CODE = "code"  # ASSUMED
 ERROR_MESSAGE = "message"  # ASSUMED
+
+# --- Listing, and looking up a lost upload in the list ----------------------------------
+# ASSUMED: a filter by the order id of the files (same spelling as the field). Only a hint:
+# the client filters every page again itself, so a server that ignores it changes nothing.
+LIST_FILTER_ORDER_ID = FILE_ORDER_ID
+# ASSUMED: the list comes newest first by createdAt without being asked (no sort parameter is
+# sent: an unknown one might be refused). The look-up of a lost upload stops at a cut-off on
+# that basis, and checks it as it reads: a report out of that order, or one without createdAt,
+# makes it read on to the end of the list instead.
+LIST_ORDER_FIELD = REPORT_CREATED_AT
+# ASSUMED: pages a look-up of a lost upload may read (2,000 imports newer than it, at 100).
+LOST_UPLOAD_MAX_PAGES = 20
+# ASSUMED: how much earlier than the upload's own record its import may be dated (clocks apart,
+# time in flight). Callers subtract it to make the cut-off.
+LOST_UPLOAD_MARGIN = timedelta(minutes=5)
 
 # --- Status values ------------------------------------------------------------------
 STATUS_RUNNING = "Running"  # DOC
@@ -154,11 +171,16 @@ class FileResult:
 
 @dataclass(frozen=True)
 class ImportReport:
+    """`created_at`/`updated_at`: aware UTC datetimes, None when missing or unreadable;
+    `*_text`: what Octopia sent, as it sent it."""
+
     import_id: str
     status: str
     files: tuple = ()
-    created_at: str = ""
-    updated_at: str = ""
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    created_at_text: str = ""
+    updated_at_text: str = ""
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -181,6 +203,51 @@ def _text(value):
     if value is None:
         return ""
     return value if isinstance(value, str) else json.dumps(value)
+
+
+# ISO 8601 date and time: "T" or a space, optional seconds and fraction, "Z", an offset or none.
+_ISO_TIME = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?"
+    r"\s*(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?",
+    re.ASCII,
+)
+
+
+def parse_time(value):
+    """ISO 8601 text -> aware UTC datetime; a value without offset is UTC (ASSUMED).
+
+    None when missing or unreadable: the caller keeps the text."""
+    match = _ISO_TIME.fullmatch(value.strip()) if isinstance(value, str) else None
+    if not match:
+        return None
+    year, month, day, hour, minute, second, fraction, _z, sign, off_h, off_m = match.groups()
+    micro = int((fraction or "0")[:6].ljust(6, "0"))
+    if int(off_m or 0) >= 60:
+        return None
+    try:
+        offset = timedelta(hours=int(off_h or 0), minutes=int(off_m or 0))
+        zone = timezone(-offset if sign == "-" else offset)
+        moment = datetime(
+            int(year), int(month), int(day), int(hour), int(minute), int(second or 0), micro, zone
+        )
+        return moment.astimezone(timezone.utc)
+    except (ValueError, OverflowError):  # month 13, second 60, an offset of a day, year 1 - 1h
+        return None
+
+
+def as_utc(moment):
+    """An aware datetime in UTC; a naive one is taken as UTC (the rule of parse_time)."""
+    if not isinstance(moment, datetime):
+        raise TypeError(f"a datetime is needed, not {type(moment).__name__}")
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+def format_time(moment):
+    """Aware datetime -> ISO 8601 text in UTC with a "Z" (how the sandbox writes times)."""
+    text = moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+    return text.replace("+00:00", "Z")
 
 
 def order_id_from_file_name(name):
@@ -225,26 +292,35 @@ def parse_report(data):
     files = data.get(REPORT_FILES) or []
     if not isinstance(files, list):
         raise ReportFormatError("import report 'files' is not a list")
+    created, updated = data.get(REPORT_CREATED_AT), data.get(REPORT_UPDATED_AT)
     return ImportReport(
         import_id=_text(data[REPORT_IMPORT_ID]),
         status=_text(data.get(REPORT_STATUS)),
         files=tuple(parse_file(f) for f in files),
-        created_at=_text(data.get(REPORT_CREATED_AT)),
-        updated_at=_text(data.get(REPORT_UPDATED_AT)),
+        created_at=parse_time(created),
+        updated_at=parse_time(updated),
+        created_at_text=_text(created),
+        updated_at_text=_text(updated),
         raw=data,
     )
 
 
-def parse_report_list(data):
-    """A list page -> (reports, total count)."""
+def parse_report_page(data):
+    """A list page -> (reports, total count, or None when the page does not give one)."""
     if isinstance(data, list):  # tolerate a bare list
-        return [parse_report(item) for item in data], len(data)
+        return [parse_report(item) for item in data], None
     if not isinstance(data, dict):
         raise ReportFormatError("import list is not an object")
     items = data.get(LIST_ITEMS) or []
     total = data.get(LIST_TOTAL)
     reports = [parse_report(item) for item in items]
-    return reports, total if isinstance(total, int) else len(reports)
+    return reports, total if isinstance(total, int) and not isinstance(total, bool) else None
+
+
+def parse_report_list(data):
+    """A list page -> (reports, total count; the page's own count when it gives none)."""
+    reports, total = parse_report_page(data)
+    return reports, len(reports) if total is None else total
 
 
 def report_to_wire(report):
@@ -264,4 +340,13 @@ def report_to_wire(report):
             }
             for f in report.files
         ],
+        **_time_field(REPORT_CREATED_AT, report.created_at, report.created_at_text),
+        **_time_field(REPORT_UPDATED_AT, report.updated_at, report.updated_at_text),
     }
+
+
+def _time_field(name, moment, text):
+    """{name: the text Octopia sent, else the datetime as ISO 8601}, or {} when neither."""
+    if text:
+        return {name: text}
+    return {name: format_time(moment)} if moment else {}

@@ -3,8 +3,11 @@
 import io
 import json
 import os
+import pty
+import select
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -129,6 +132,7 @@ def test_global_options_work_before_the_command_too(env, run, tmp_path):
 def test_options_on_the_command_line_replace_the_environment(run, sandbox, monkeypatch, tmp_path):
     for var in ENV_VARS:
         monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("OCTOPIA_CLIENT_SECRET", DEMO_CLIENT_SECRET)  # never an option
     path = good_file(tmp_path, "CD-1004", "pdf")
     code, out, _err = run(
         "upload",
@@ -136,8 +140,6 @@ def test_options_on_the_command_line_replace_the_environment(run, sandbox, monke
         path,
         "--client-id",
         DEMO_CLIENT_ID,
-        "--client-secret",
-        DEMO_CLIENT_SECRET,
         "--seller-id",
         DEMO_SELLER_ID,
         "--api-url",
@@ -147,6 +149,155 @@ def test_options_on_the_command_line_replace_the_environment(run, sandbox, monke
     )
     assert code == 0
     assert "CD-1004.pdf" in out
+
+
+# --- the client secret ------------------------------------------------------------------
+SECRET_VALUE = "s3cret-on-the-command-line"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("imports", "--client-secret", SECRET_VALUE),
+        (f"--client-secret={SECRET_VALUE}", "imports"),
+        ("--json", "--client_secret", SECRET_VALUE, "imports"),
+        ("status", "imp-1", "--secret", SECRET_VALUE),
+        ("imports", "--client-s", SECRET_VALUE),  # an abbreviation argparse would accept
+        ("imports", "--client-secret"),
+    ],
+)
+def test_client_secret_option_is_refused(env, sandbox, capsys, argv):
+    with pytest.raises(SystemExit) as info:
+        cli.main(list(argv))
+    out, err = capsys.readouterr()
+    assert info.value.code == 2  # a usage error
+    assert "OCTOPIA_CLIENT_SECRET" in err
+    assert SECRET_VALUE not in out + err
+    assert requests_seen(sandbox) == 0
+
+
+def test_client_secret_option_is_refused_even_with_everything_else_set(env, sandbox, capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["imports", "--client-secret", DEMO_CLIENT_SECRET])
+    assert requests_seen(sandbox) == 0
+    assert_no_secret(sandbox, "".join(capsys.readouterr()))
+
+
+def test_help_does_not_offer_a_secret_option(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["upload", "--help"])
+    out = capsys.readouterr().out
+    assert "--client-id" in out and "secret" not in out.lower()
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+@pytest.fixture
+def prompts(monkeypatch):
+    """getpass.getpass answering DEMO_CLIENT_SECRET; -> the prompts it was shown."""
+    shown = []
+
+    def answer(prompt="Password: ", stream=None):
+        shown.append(prompt)
+        return DEMO_CLIENT_SECRET
+
+    monkeypatch.setattr(cli.getpass, "getpass", answer)
+    return shown
+
+
+def test_secret_is_asked_when_stdin_is_a_terminal(env, run, monkeypatch, prompts):
+    monkeypatch.delenv("OCTOPIA_CLIENT_SECRET")
+    monkeypatch.setattr(sys, "stdin", FakeTerminal())
+    code, out, _err = run("imports")
+    assert code == 0
+    assert out.splitlines()[-1] == "0 of 0 imports"
+    assert len(prompts) == 1 and "secret" in prompts[0].lower()
+
+
+def test_secret_in_the_environment_is_not_asked(env, run, monkeypatch, prompts):
+    monkeypatch.setattr(sys, "stdin", FakeTerminal())
+    assert run("imports")[0] == 0
+    assert prompts == []
+
+
+def test_no_prompt_without_a_terminal(env, run, sandbox, monkeypatch, prompts):
+    monkeypatch.delenv("OCTOPIA_CLIENT_SECRET")
+    monkeypatch.setattr(sys, "stdin", io.StringIO(DEMO_CLIENT_SECRET + "\n"))
+    code, _out, err = run("imports")
+    assert code == 1
+    assert "OCTOPIA_CLIENT_SECRET" in err
+    assert prompts == [] and requests_seen(sandbox) == 0
+
+
+def test_no_prompt_when_another_setting_is_missing(env, run, sandbox, monkeypatch, prompts):
+    monkeypatch.delenv("OCTOPIA_CLIENT_SECRET")
+    monkeypatch.delenv("OCTOPIA_SELLER_ID")
+    monkeypatch.setattr(sys, "stdin", FakeTerminal())
+    code, _out, err = run("imports")
+    assert code == 1
+    assert "OCTOPIA_SELLER_ID" in err and "OCTOPIA_CLIENT_SECRET" in err
+    assert prompts == [] and requests_seen(sandbox) == 0
+
+
+# On a real terminal: the CLI runs in a new session whose controlling terminal is a pseudo
+# terminal, as when a person types the command.
+LAUNCH_ON_TTY = """
+import os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)  # the session's first terminal: its controlling one
+for std in (0, 1, 2):
+    os.dup2(fd, std)
+os.execv(sys.executable, [sys.executable, "-m", "octopia", *sys.argv[2:]])
+"""
+
+
+def read_terminal(fd, until, deadline):
+    data = b""
+    while until not in data and time.monotonic() < deadline:
+        ready, _w, _x = select.select([fd], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # EIO: the other side closed
+                break
+            if not chunk:
+                break
+            data += chunk
+    return data
+
+
+def test_secret_typed_at_a_real_terminal_is_not_echoed(sandbox):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OCTOPIA_")}
+    env.update(sandbox_env(sandbox, OCTOPIA_CLIENT_SECRET=None))
+    master, slave = pty.openpty()  # the slave stays open here: else reading master fails
+    process = subprocess.Popen(
+        [sys.executable, "-c", LAUNCH_ON_TTY, os.ttyname(slave), "imports"],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        shown = read_terminal(master, b"secret: ", deadline)
+        assert b"secret: " in shown
+        os.write(master, DEMO_CLIENT_SECRET.encode() + b"\n")
+        shown += read_terminal(master, b" imports", deadline)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        os.close(master)
+        os.close(slave)
+    text = shown.decode(errors="replace")
+    assert "0 of 0 imports" in text
+    assert DEMO_CLIENT_SECRET not in text  # typed with echo off
+    assert sandbox.request_count(path_prefix="/seller/") == 1
 
 
 # --- bulk ---------------------------------------------------------------------------

@@ -6,12 +6,14 @@ import os
 import re
 import time
 import zipfile
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
 
 from octopia import wire
 from octopia.sandbox import (
+    AUTH_PATH,
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
     DEMO_ORDERS,
@@ -45,11 +47,11 @@ def zip_of(entries):
     return buffer.getvalue()
 
 
-def get_token(srv, client_id=DEMO_CLIENT_ID, secret=DEMO_CLIENT_SECRET):
+def get_token(srv, client_id=DEMO_CLIENT_ID, secret=DEMO_CLIENT_SECRET, timeout=5):
     return requests.post(
         srv.auth_url,
         data={"grant_type": wire.TOKEN_GRANT_TYPE, "client_id": client_id, "client_secret": secret},
-        timeout=5,
+        timeout=timeout,
     )
 
 
@@ -511,6 +513,41 @@ def test_list_paging_newest_first_and_order_filter(sandbox):
     assert [i[wire.REPORT_IMPORT_ID] for i in sandbox.imports_of(DEMO_SELLER_ID)] == ids
 
 
+def test_list_is_newest_first_by_creation_time(sandbox):
+    hdrs = headers(sandbox)
+    t0 = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
+    made = []
+    for order, minutes in ((O1, 0), (O2, -30), (O3, 5), (O1, 5)):  # made in this order
+        sandbox.clock = lambda m=minutes: t0 + timedelta(minutes=m)
+        made.append(upload(sandbox, order, "a.pdf", PDF, hdrs).json())
+    assert made[1][wire.REPORT_CREATED_AT] == "2026-11-20T09:30:00.000Z"
+    page = requests.get(sandbox.api_url + wire.PATH_IMPORTS, headers=hdrs, timeout=5).json()
+    listed = [r[wire.REPORT_IMPORT_ID] for r in page[wire.LIST_ITEMS]]
+    ids = [r[wire.REPORT_IMPORT_ID] for r in made]
+    assert listed == [ids[3], ids[2], ids[0], ids[1]]  # equal times: the latest made first
+    times = [wire.parse_time(r[wire.LIST_ORDER_FIELD]) for r in page[wire.LIST_ITEMS]]
+    assert times == sorted(times, reverse=True)
+
+
+def test_list_ignores_unknown_filters_and_can_ignore_the_order_filter(sandbox):
+    hdrs = headers(sandbox)
+    ids = [
+        upload(sandbox, order, "a.pdf", PDF, hdrs).json()[wire.REPORT_IMPORT_ID]
+        for order in (O1, O2)
+    ]
+    url = sandbox.api_url + wire.PATH_IMPORTS
+
+    def listed(**params):
+        page = requests.get(url, headers=hdrs, params=params, timeout=5).json()
+        return [r[wire.REPORT_IMPORT_ID] for r in page[wire.LIST_ITEMS]]
+
+    assert listed(sort="createdAt asc", createdAfter="2099-01-01", status="Failure") == ids[::-1]
+    assert listed(**{wire.LIST_FILTER_ORDER_ID: O1}) == ids[:1]
+    sandbox.ignore_order_filter = True
+    assert listed(**{wire.LIST_FILTER_ORDER_ID: O1}) == ids[::-1]
+    assert SandboxServer(ignore_order_filter=True).ignore_order_filter
+
+
 def test_requests_log_and_count(sandbox):
     hdrs = headers(sandbox)
     requests.get(
@@ -583,6 +620,25 @@ def test_fault_filters_method_path_and_token_endpoint(sandbox):
     sandbox.inject("status", path=re.compile("openid-connect"), status=503)
     assert get_token(sandbox).status_code == 503
     assert get_token(sandbox).status_code == 200
+
+
+def test_faults_on_the_token_endpoint(sandbox):
+    sandbox.inject("status", path=AUTH_PATH, status=503, retry_after=2)
+    response = get_token(sandbox)
+    assert_problem(response, 503)
+    assert response.headers[wire.HEADER_RETRY_AFTER] == "2"
+    sandbox.inject("drop", path=AUTH_PATH)
+    with pytest.raises(requests.ConnectionError):
+        get_token(sandbox)
+    sandbox.inject("slow", path=AUTH_PATH, delay=1.0)
+    with pytest.raises(requests.ReadTimeout):
+        get_token(sandbox, timeout=(5, 0.2))
+    sandbox.inject("malformed", path=AUTH_PATH)
+    with pytest.raises(ValueError):
+        get_token(sandbox).json()
+    assert len(sandbox.state.tokens) == 1  # handled: only the slow one, as for the API
+    assert get_token(sandbox).status_code == 200
+    assert sandbox.request_count(path_prefix=AUTH_PATH) == 5
 
 
 def test_fault_forever_until_cleared(sandbox):

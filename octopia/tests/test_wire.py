@@ -1,6 +1,7 @@
 """wire.py: reading Octopia's import reports defensively, and writing them back."""
 
 import json
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -47,8 +48,10 @@ def test_full_report_is_parsed_field_by_field():
     assert parsed.import_id == "imp-1"
     assert parsed.status == wire.STATUS_PARTIAL
     assert parsed.is_final
-    assert parsed.created_at == "2026-11-20T10:00:00.000Z"
-    assert parsed.updated_at == "2026-11-20T10:00:05.000Z"
+    assert parsed.created_at == datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
+    assert parsed.updated_at == datetime(2026, 11, 20, 10, 0, 5, tzinfo=timezone.utc)
+    assert parsed.created_at_text == "2026-11-20T10:00:00.000Z"
+    assert parsed.updated_at_text == "2026-11-20T10:00:05.000Z"
     ok, failed = parsed.files
     assert ok == FileResult("CD-1001.pdf", "CD-1001", "Success", "Integrated", ())
     assert ok.is_success and not ok.is_failure
@@ -113,16 +116,96 @@ def test_non_text_values_become_json_text():
     assert not parsed.is_final
 
 
+# --- times ------------------------------------------------------------------------------
+UTC = timezone.utc
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-11-20T10:00:00Z", datetime(2026, 11, 20, 10, 0, tzinfo=UTC)),
+        ("2026-11-20T10:00:00.250Z", datetime(2026, 11, 20, 10, 0, 0, 250000, tzinfo=UTC)),
+        ("2026-11-20T10:00:00.1234567Z", datetime(2026, 11, 20, 10, 0, 0, 123456, tzinfo=UTC)),
+        ("2026-11-20T10:00:00,5Z", datetime(2026, 11, 20, 10, 0, 0, 500000, tzinfo=UTC)),
+        ("2026-11-20T10:00:00+01:00", datetime(2026, 11, 20, 9, 0, tzinfo=UTC)),
+        ("2026-11-20T10:00:00.5+01:00", datetime(2026, 11, 20, 9, 0, 0, 500000, tzinfo=UTC)),
+        ("2026-11-20T10:00:00-05:30", datetime(2026, 11, 20, 15, 30, tzinfo=UTC)),
+        ("2026-11-20T10:00:00+0100", datetime(2026, 11, 20, 9, 0, tzinfo=UTC)),
+        ("2026-11-20T00:30:00+01:00", datetime(2026, 11, 19, 23, 30, tzinfo=UTC)),
+        ("2026-11-20T10:00:00", datetime(2026, 11, 20, 10, 0, tzinfo=UTC)),  # naive: UTC
+        ("2026-11-20 10:00:00.123456", datetime(2026, 11, 20, 10, 0, 0, 123456, tzinfo=UTC)),
+        ("2026-11-20t10:00z", datetime(2026, 11, 20, 10, 0, tzinfo=UTC)),
+        (" 2026-11-20T10:00:00Z ", datetime(2026, 11, 20, 10, 0, tzinfo=UTC)),
+    ],
+)
+def test_times_become_aware_utc_datetimes(text, expected):
+    moment = wire.parse_time(text)
+    assert moment == expected
+    assert moment.utcoffset() == timedelta(0)
+    parsed = wire.parse_report(report(createdAt=text, updatedAt=text))
+    assert parsed.created_at == parsed.updated_at == expected
+    assert parsed.created_at_text == parsed.updated_at_text == text
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "yesterday",
+        "2026-11-20",  # a date alone says nothing of the time
+        "2026-13-01T00:00:00Z",
+        "2026-02-30T00:00:00Z",
+        "2026-11-20T25:00:00Z",
+        "2026-11-20T10:00:60Z",
+        "2026-11-20T10:00:00+24:00",
+        "2026-11-20T10:00:00+01:75",
+        "0001-01-01T00:00:00+01:00",
+        "2026-11-20T10:00:00Zjunk",
+        1700000000,
+        {"at": "2026-11-20T10:00:00Z"},
+        None,
+    ],
+)
+def test_an_unreadable_time_is_none_and_its_text_is_kept(value):
+    assert wire.parse_time(value) is None
+    parsed = wire.parse_report(report(createdAt=value))
+    assert parsed.created_at is None
+    assert parsed.created_at_text == ("" if value is None else wire._text(value))
+    assert parsed.raw["createdAt"] == value
+
+
+def test_times_compare_as_moments_not_as_text():
+    # Lexically the first is later; as moments it is an hour earlier.
+    paris = wire.parse_report(report(createdAt="2026-11-20T10:30:00+01:00"))
+    utc = wire.parse_report(report(createdAt="2026-11-20T10:00:00Z"))
+    assert paris.created_at_text > utc.created_at_text
+    assert paris.created_at < utc.created_at
+
+
+def test_format_time_is_utc_with_z():
+    moment = datetime(2026, 11, 20, 11, 0, 0, 250000, tzinfo=timezone(timedelta(hours=1)))
+    assert wire.format_time(moment) == "2026-11-20T10:00:00.250Z"
+    assert wire.parse_time(wire.format_time(moment)) == moment
+
+
 # --- missing optional fields ----------------------------------------------------------
 def test_minimal_report_has_defaults():
     parsed = wire.parse_report({"importId": "imp-2"})
-    assert parsed == ImportReport("imp-2", "", (), "", "")
+    assert parsed == ImportReport("imp-2", "", ())
+    assert (parsed.created_at, parsed.updated_at) == (None, None)
+    assert (parsed.created_at_text, parsed.updated_at_text) == ("", "")
     assert not parsed.is_final
 
 
 def test_null_optional_fields_are_empty_text():
     parsed = wire.parse_report(report(createdAt=None, updatedAt=None, status=None, files=None))
-    assert (parsed.created_at, parsed.updated_at, parsed.status, parsed.files) == ("", "", "", ())
+    assert (parsed.created_at, parsed.updated_at, parsed.status, parsed.files) == (
+        None,
+        None,
+        "",
+        (),
+    )
+    assert (parsed.created_at_text, parsed.updated_at_text) == ("", "")
 
 
 def test_missing_file_fields_are_empty_and_order_comes_from_the_file_name():
@@ -276,6 +359,22 @@ def test_list_page_that_is_not_an_object_is_refused(page):
         wire.parse_report_list(page)
 
 
+@pytest.mark.parametrize(
+    ("page", "total"),
+    [
+        ({"items": [FULL], "totalCount": 57}, 57),
+        ({"items": [FULL]}, None),
+        ({"items": [FULL], "totalCount": "57"}, None),
+        ({"items": [FULL], "totalCount": True}, None),
+        ([FULL], None),  # a bare list says nothing of what follows
+    ],
+)
+def test_list_page_says_when_it_gives_no_total(page, total):
+    reports, given = wire.parse_report_page(page)
+    assert [r.import_id for r in reports] == ["imp-1"]
+    assert given == total
+
+
 def test_a_bad_report_in_a_list_page_is_refused():
     with pytest.raises(ReportFormatError, match="without importId"):
         wire.parse_report_list({"items": [FULL, {"status": "Running"}], "totalCount": 2})
@@ -306,6 +405,14 @@ def test_report_to_wire_without_raw_uses_octopia_field_names():
             }
         ],
     }
+
+
+def test_report_to_wire_without_raw_writes_the_times():
+    moment = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+    built = ImportReport("imp-5", "Running", created_at=moment, updated_at_text="later")
+    data = wire.report_to_wire(built)
+    assert (data["createdAt"], data["updatedAt"]) == ("2026-11-20T10:00:00.000Z", "later")
+    assert wire.parse_report(data).created_at == moment
 
 
 def test_report_to_wire_round_trip():
