@@ -13,8 +13,12 @@ plus, where each version calls only its own hook, methods side by side that say 
 from odoo import models
 from odoo.tools import convert
 
+from odoo.addons.account.models.account_move_send import AccountMoveSend
+
 MODULE = "cdiscount_invoice_upload"
 HAS_CONSTRAINT = hasattr(models, "Constraint")  # 19.0: models.Constraint, no _sql_constraints
+# 19.0: Send & Print pre-selects a set of methods (_get_default_sending_methods)
+SEND_HAS_METHOD_SETS = hasattr(AccountMoveSend, "_get_default_sending_methods")
 
 
 def sql_constraints(**constraints):
@@ -59,6 +63,13 @@ def cron_progress(env, done, remaining):
         cron._notify_progress(done=done, remaining=remaining)
     elif env.context.get("ir_cron_progress_id"):
         cron._commit_progress(done, remaining=remaining)
+
+
+def default_sending_methods(send, move):
+    """The sending methods Send & Print pre-selects for `move`, as a set on every version."""
+    if SEND_HAS_METHOD_SETS:
+        return send._get_default_sending_methods(move)
+    return {send._get_default_sending_method(move)}
 
 
 def load_versioned_data(env):

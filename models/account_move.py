@@ -202,6 +202,7 @@ class AccountMove(models.Model):
             raise AccessError(
                 _("Only a Cdiscount manager may reset an invoice that Cdiscount holds.")
             )
+        states = self._cdiscount_state_labels()
         for move in self:
             log_note(
                 move,
@@ -209,7 +210,7 @@ class AccountMove(models.Model):
                     "Reset to draft by %(user)s although Cdiscount holds or is processing its "
                     "invoice (status: %(state)s).",
                     user=self.env.user.name,
-                    state=move.cdiscount_state,
+                    state=states.get(move.cdiscount_state),
                 ),
             )
         return self.with_context(cdiscount_reset_confirmed=True).button_draft()
@@ -389,6 +390,7 @@ class AccountMove(models.Model):
 
     def action_cdiscount_send_wizard(self):
         """The bulk send wizard on these invoices (ZIP imports, reasons for the others)."""
+        self._cdiscount_check_sender_right()
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "cdiscount_invoice_upload.account_move_cdiscount_send_action"
         )
@@ -414,8 +416,11 @@ class AccountMove(models.Model):
         self.invalidate_recordset()
         return self._cdiscount_status_notification()
 
+    def _cdiscount_state_labels(self):
+        return dict(self._fields["cdiscount_state"]._description_selection(self.env))
+
     def _cdiscount_status_notification(self):
-        states = dict(self._fields["cdiscount_state"]._description_selection(self.env))
+        states = self._cdiscount_state_labels()
         lines = [f"{move.name}: {states.get(move.cdiscount_state)}" for move in self]
         return {
             "type": "ir.actions.client",

@@ -233,6 +233,7 @@ class CdiscountAccount(models.Model):
 
     def action_open_invoices(self):
         """This account's Cdiscount invoices in the given states (counter buttons)."""
+        self.env["account.move"]._cdiscount_check_sender_right()
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "cdiscount_invoice_upload.account_move_cdiscount_review_action"

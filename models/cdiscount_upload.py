@@ -68,7 +68,9 @@ class CdiscountUpload(models.Model):
     def _compute_error_explanation(self):
         for upload in self:
             refused = upload.state == "failure"
-            upload.error_explanation = refused and refusal_codes.explain(upload.error_code)
+            upload.error_explanation = refused and refusal_codes.explain(
+                self.env, upload.error_code
+            )
 
     # --- write-ahead: recorded and committed before the request leaves ----------------
     @api.model
@@ -366,17 +368,20 @@ class CdiscountUpload(models.Model):
         if not self.env.cr.fetchone():  # its request is still in flight
             return
         try:
-            found = client.find_imports_for_order(self.order_ref)
+            search = client.find_lost_upload(
+                self.order_ref, since=self.create_date - wire.LOST_UPLOAD_MARGIN
+            )
         except OctopiaError as exc:
             self.sudo().error_message = self.account_id._cdiscount_describe_error(exc)
             return
-        self._cdiscount_adopt(found)
+        self._cdiscount_adopt(search)
 
-    def _cdiscount_adopt(self, reports):
+    def _cdiscount_adopt(self, search):
         """Link this upload to the import Cdiscount made of it: the newest one holding its
-        order, not older than the upload, and not already the result of another upload."""
+        order, not older than the upload (the search stops there), and not already the result
+        of another upload. "Never received" only when the search read the whole list down to
+        the upload's time: otherwise it stays unknown and is looked up again."""
         self.ensure_one()
-        since = fields.Datetime.to_string(self.create_date - timedelta(minutes=5))
         Import = self.env["cdiscount.import"]
         taken = set(
             self.search(
@@ -387,12 +392,13 @@ class CdiscountUpload(models.Model):
                 ]
             ).import_id.mapped("name")
         )
-        fresh = [
-            r
-            for r in reports
-            if r.import_id not in taken
-            and (not r.created_at or r.created_at.replace("T", " ")[:19] >= since)
-        ]
+        fresh = [r for r in search.reports if r.import_id not in taken]
+        if not fresh and not search.complete:
+            self.sudo().error_message = _(
+                "The answer to this upload was lost, and Cdiscount's import list could not yet "
+                "be read far enough back to find it: it is looked up again at the next sync."
+            )
+            return
         if not fresh:
             self.sudo().write(
                 {

@@ -43,7 +43,7 @@ EXPLANATIONS = {
 }
 
 
-def explain(code):
-    """What a refusal code means and what to do, in the user's language; "" when unknown."""
+def explain(env, code):
+    """What a refusal code means and what to do, in `env`'s language; "" when unknown."""
     explanation = EXPLANATIONS.get(code or "")
-    return str(explanation) if explanation else ""
+    return env._(explanation) if explanation else ""

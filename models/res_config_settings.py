@@ -1,4 +1,5 @@
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError
 
 
 class ResConfigSettings(models.TransientModel):
@@ -18,6 +19,8 @@ class ResConfigSettings(models.TransientModel):
             )
 
     def action_cdiscount_open_accounts(self):
+        if not self.env.user.has_group("cdiscount_invoice_upload.group_cdiscount_manager"):
+            raise AccessError(_("Only a Cdiscount manager can configure Cdiscount accounts."))
         return self.env["ir.actions.act_window"]._for_xml_id(
             "cdiscount_invoice_upload.cdiscount_account_action"
         )

@@ -131,6 +131,7 @@ class SaleOrder(models.Model):
         return moves.action_cdiscount_send()
 
     def action_cdiscount_view_uploads(self):
+        self.env["account.move"]._cdiscount_check_sender_right()
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "cdiscount_invoice_upload.cdiscount_upload_action"

@@ -304,13 +304,17 @@ class TestCompanyIsolation(CdiscountCommon):
         self.sandbox.add_client("client-b2", "right", ["SELLER-B2"])
         invoice = self._invoice()
         invoice.action_cdiscount_send()
-        imp_b = self.env["cdiscount.import"].create(
-            {
-                "name": "import-of-b",
-                "account_id": account_b.id,
-                "kind": "single",
-                "status": "Running",
-            }
+        imp_b = (
+            self.env["cdiscount.import"]
+            .sudo()
+            .create(
+                {
+                    "name": "import-of-b",
+                    "account_id": account_b.id,
+                    "kind": "single",
+                    "status": "Running",
+                }
+            )
         )
         account_b.client_secret = "wrong"  # broken after the upload
         self._finish_imports_except(imp_b)

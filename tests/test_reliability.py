@@ -410,12 +410,23 @@ class TestReliability(FaultTools, CdiscountCommon):
     def test_timeout_before_anything_was_sent(self):
         self.timeout = 0.5
         invoice = self._invoices(1)
-        self.sandbox.inject("slow", method="POST", path=AUTH, delay=1.5)  # the token request
+        # a lasting timeout of the token request: retried within the budget, then given up
+        self.sandbox.inject("slow", times=20, method="POST", path=AUTH, delay=1.5)
         with self.assertRaisesRegex(UserError, "could not be reached; nothing was sent"):
             invoice.action_cdiscount_send()
         self.assertEqual((self._api_posts(), invoice.cdiscount_state), (0, "to_send"))
+        self.assertGreater(self.sandbox.request_count(method="POST", path_prefix=AUTH), 1)
+        self.sandbox.clear_faults()
         invoice.action_cdiscount_send()
         self.assertUploadedOnce(invoice)
+
+    def test_one_token_timeout_is_retried(self):
+        self.timeout = 0.5
+        invoice = self._invoices(1)
+        self.sandbox.inject("slow", method="POST", path=AUTH, delay=1.5)
+        invoice.action_cdiscount_send()
+        self.assertUploadedOnce(invoice)
+        self.assertEqual(self.sandbox.request_count(method="POST", path_prefix=AUTH), 2)
 
     def test_connection_closed_before_octopia_handled_a_zip(self):
         invoices = self._queued(2)

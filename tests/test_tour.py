@@ -177,7 +177,6 @@ class TestCdiscountTour(CdiscountTourCommon):
             "cdiscount_failed_import",
         )
 
-
     def test_replacement_then_bulk_send_of_a_selection_including_it(self):
         replaced = self._buyer_invoice(0)
         replaced.action_cdiscount_send()

@@ -81,8 +81,7 @@ class AccountMoveCdiscountSend(models.TransientModel):
         # Messages name the invoice; grouping wants the reason without it.
         return error.replace(move.name or "", "").lstrip(" :").strip() or error
 
-    @staticmethod
-    def _reasons_html(reasons):
+    def _reasons_html(self, reasons):
         if not reasons:
             return False
         items = Markup().join(
@@ -107,8 +106,7 @@ class AccountMoveCdiscountSend(models.TransientModel):
     def action_send(self):
         """Send the eligible invoices now, or queue them for the background sender."""
         self.ensure_one()
-        if not self.env.user.has_group("cdiscount_invoice_upload.group_cdiscount_user"):
-            raise UserError(_("You are not allowed to send invoices to Cdiscount."))
+        self.env["account.move"]._cdiscount_check_sender_right()
         moves = self._eligible_moves()
         refused = self.ineligible_summary  # before sending: the sent ones change status
         if not moves:
@@ -174,6 +172,7 @@ class AccountMoveCdiscountSend(models.TransientModel):
         }
 
     def action_open_imports(self):
+        self.env["account.move"]._cdiscount_check_sender_right()
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "cdiscount_invoice_upload.cdiscount_import_action"
         )
