@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # `make bench-odoo`: the Odoo benchmark in a fresh, throw-away database.
-# Finds Odoo 18 like the tests do (tools/odoo_env.sh), installs the addon in a new database
-# (its filestore in a temporary folder), runs bench/bench_odoo.py with $PYTHON (the project's
-# venv from make; it needs lxml for the sandbox), then drops the database. Options are passed
-# on to bench_odoo.py (--help).
+# Finds an Odoo (18.0 or 19.0; ODOO_BIN picks one) like the tests do (tools/odoo_env.sh),
+# installs the addon in a new database (its filestore in a temporary folder), runs
+# bench/bench_odoo.py with $PYTHON (the project's venv from make; it needs lxml for the
+# sandbox), then drops the database. Options are passed on to bench_odoo.py (--help).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 module=cdiscount_invoice_upload

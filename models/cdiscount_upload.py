@@ -185,12 +185,12 @@ class CdiscountUpload(models.Model):
         self._cdiscount_check_own_write()
         return super().write(vals)
 
-    def unlink(self):
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_history(self):
         if not (self.env.su or self.env.user.has_group("base.group_system")):
             raise AccessError(
                 _("Only a settings administrator may delete the Cdiscount upload history.")
             )
-        return super().unlink()
 
     def _cdiscount_post_sent_message(self):
         for upload in self:

@@ -333,6 +333,15 @@ class TestSendAndPrint(CdiscountCommon):
         self.assertFalse(invoice.cdiscount_upload_ids)
         self.assertIn("Not sent to Cdiscount", invoice.message_ids[:1].body)
 
+    def test_send_and_print_with_an_incomplete_account_reports_on_the_invoice(self):
+        invoice = self._invoice()
+        self.account.sudo().client_secret = False
+        self.env["account.move.send"]._generate_and_send_invoices(
+            invoice, sending_methods={"cdiscount"}, allow_raising=False
+        )
+        self.assertFalse(invoice.cdiscount_upload_ids)
+        self.assertIn("is incomplete", invoice.message_ids[:1].body)
+
     def test_send_and_print_batch_becomes_one_zip_import(self):
         invoices = self._invoice() | self._invoice() | self._invoice()
         self.env["account.move.send"]._generate_and_send_invoices(

@@ -3,10 +3,11 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv=${1:-$root/.venv}
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check pylint-odoo
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check pylint-odoo==10.0.12 pylint==4.0.10
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 ln -s "$root" "$work/cdiscount_invoice_upload"
 cd "$work"
 "$venv/bin/pylint" --rcfile "$root/.pylintrc" \
-    --disable=prefer-env-translation,manifest-required-author cdiscount_invoice_upload
+    --disable=prefer-env-translation,manifest-required-author,manifest-version-format \
+    cdiscount_invoice_upload
