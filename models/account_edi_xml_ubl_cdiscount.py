@@ -5,6 +5,7 @@ from odoo import _, api, models
 # UNCL 4461 "Online payment service": the buyer paid Cdiscount at checkout. Unlike credit transfer
 # (30/58), it needs no payee account (EN 16931 BR-61).
 PAYMENT_MEANS_ONLINE = 68
+PAYMENT_MEANS_ONLINE_NAME = "Online payment service"
 # Plain EN 16931: without a buyer Peppol endpoint (private buyers) the document is not Peppol BIS.
 CUSTOMIZATION_ID = "urn:cen.eu:en16931:2017"
 SIREN_SCHEME = "0002"  # ISO 6523 ICD of the French SIREN register
@@ -12,28 +13,18 @@ SIREN_SCHEME = "0002"  # ISO 6523 ICD of the French SIREN register
 
 class AccountEdiXmlUblCdiscount(models.AbstractModel):
     """UBL 2.1 / EN 16931 invoices for Cdiscount orders: Odoo's BIS 3 builder, with only what
-    differs for a marketplace sale to a private buyer overridden."""
+    differs for a marketplace sale to a private buyer overridden.
+
+    Odoo 18.0 builds the document from value dicts (`_export_invoice_vals`, `_get_*_vals`),
+    19.0 from nodes (`_get_invoice_node`, `_add_*_nodes`, `_get_*_node`). Each version calls
+    only its own hooks, so both sets sit side by side, each marked with the version it serves;
+    the Cdiscount decisions they apply are the `_cdiscount_*` helpers, shared."""
 
     _name = "account.edi.xml.ubl_cdiscount"
     _inherit = "account.edi.xml.ubl_bis3"
     _description = "UBL 2.1 invoice for Cdiscount"
 
-    # --- values ---------------------------------------------------------------------
-    @api.model
-    def _export_invoice_vals(self, invoice):
-        # EXTENDS account_edi_ubl_cii: Cdiscount matches the document with its own order id.
-        vals = super()._export_invoice_vals(invoice)
-        vals["vals"]["customization_id"] = CUSTOMIZATION_ID
-        if invoice.cdiscount_order_ref:
-            vals["vals"]["order_reference"] = invoice.cdiscount_order_ref
-        origin = self._cdiscount_get_origin_invoice(invoice)
-        if origin:
-            vals["vals"]["billing_reference_vals"] = {
-                "id": origin.name,
-                "issue_date": origin.invoice_date,
-            }
-        return vals
-
+    # --- Cdiscount decisions (both versions) ---------------------------------------
     @api.model
     def _cdiscount_get_origin_invoice(self, invoice):
         """The invoice a credit note cancels: the reversed one, else (a credit note made from the
@@ -45,35 +36,6 @@ class AccountEdiXmlUblCdiscount(models.AbstractModel):
         return invoice.cdiscount_order_id.invoice_ids.filtered(
             lambda m: m.move_type == "out_invoice" and m.state == "posted"
         ).sorted("id")[-1:]
-
-    def _get_invoice_payment_means_vals_list(self, invoice):
-        # EXTENDS account_edi_ubl_cii: the order was paid through the marketplace, not by transfer.
-        vals_list = super()._get_invoice_payment_means_vals_list(invoice)
-        for vals in vals_list:
-            vals["payment_means_code"] = PAYMENT_MEANS_ONLINE
-            vals["payment_means_code_attrs"] = {"name": "Online payment service"}
-            vals.pop("payee_financial_account_vals", None)
-        return vals_list
-
-    def _get_partner_party_vals(self, partner, role):
-        # EXTENDS account_edi_ubl_cii
-        vals = super()._get_partner_party_vals(partner, role)
-        if role == "supplier":
-            self._cdiscount_set_siren(vals, partner.commercial_partner_id)
-        elif not partner.country_id:
-            # An invoice contact without an address of its own: BR-10/BR-11 want the buyer's.
-            vals["postal_address_vals"] = self._get_partner_address_vals(
-                partner.commercial_partner_id
-            )
-        return vals
-
-    def _cdiscount_set_siren(self, party_vals, partner):
-        siren_number = self._cdiscount_get_siren(partner)
-        if not siren_number:
-            return
-        for legal_vals in party_vals["party_legal_entity_vals"]:
-            legal_vals["company_id"] = siren_number
-            legal_vals["company_id_attrs"] = {"schemeID": SIREN_SCHEME}
 
     @api.model
     def _cdiscount_get_siren(self, partner):
@@ -89,14 +51,158 @@ class AccountEdiXmlUblCdiscount(models.AbstractModel):
             return vat[4:]
         return ""
 
+    @api.model
+    def _cdiscount_get_address_partner(self, partner):
+        """Whose address the buyer party shows: an invoice contact without an address of its own
+        takes its company's (BR-10/BR-11 want the buyer's postal address and country)."""
+        return partner if partner.country_id else partner.commercial_partner_id
+
+    @api.model
+    def _cdiscount_has_tax_scheme(self, commercial_partner):
+        """BIS 3 puts the Peppol endpoint in place of a missing VAT number, which gives private
+        buyers an empty or bogus tax scheme: a party shows one only with a VAT number."""
+        return bool(commercial_partner.vat)
+
+    @api.model
+    def _cdiscount_is_vat_scheme(self, scheme_id, partner):
+        """Whether a PartyTaxScheme holds a VAT number (BR-CO-09 wants its country prefix).
+        19.0 files a number without prefix under NOT_EU_VAT where 18.0 files it under VAT for a
+        European party; both are refused alike."""
+        if scheme_id == "VAT":
+            return True
+        europe = self.env.ref("base.europe").country_ids
+        return scheme_id == "NOT_EU_VAT" and partner.country_id in europe
+
+    @api.model
+    def _cdiscount_get_tax_schemes(self, vals, role):
+        """[(scheme id, company id or "")] of the PartyTaxSchemes of the `role` party, read from the
+        document being built: its nodes (19.0) or its values (18.0)."""
+        if "document_node" in vals:
+            party_node = vals["document_node"][f"cac:Accounting{role.title()}Party"]["cac:Party"]
+            nodes = party_node["cac:PartyTaxScheme"] or []
+            return [
+                (node["cac:TaxScheme"]["cbc:ID"]["_text"], node["cbc:CompanyID"]["_text"] or "")
+                for node in ([nodes] if isinstance(nodes, dict) else nodes)
+            ]
+        party_vals = vals["vals"][f"accounting_{role}_party_vals"]["party_vals"]
+        return [
+            (scheme_vals["tax_scheme_vals"].get("id"), scheme_vals["company_id"] or "")
+            for scheme_vals in party_vals["party_tax_scheme_vals"]
+        ]
+
+    # --- values (Odoo 18.0) ---------------------------------------------------------
+    @api.model
+    def _export_invoice_vals(self, invoice):
+        # EXTENDS account_edi_ubl_cii (Odoo 18.0): Cdiscount matches the document with its own
+        # order id; a credit note names the invoice it cancels.
+        vals = super()._export_invoice_vals(invoice)
+        vals["vals"]["customization_id"] = CUSTOMIZATION_ID
+        if invoice.cdiscount_order_ref:
+            vals["vals"]["order_reference"] = invoice.cdiscount_order_ref
+        origin = self._cdiscount_get_origin_invoice(invoice)
+        if origin:
+            vals["vals"]["billing_reference_vals"] = {
+                "id": origin.name,
+                "issue_date": origin.invoice_date,
+            }
+        return vals
+
+    def _get_invoice_payment_means_vals_list(self, invoice):
+        # EXTENDS account_edi_ubl_cii (Odoo 18.0): the order was paid through the marketplace,
+        # not by transfer.
+        vals_list = super()._get_invoice_payment_means_vals_list(invoice)
+        for vals in vals_list:
+            vals["payment_means_code"] = PAYMENT_MEANS_ONLINE
+            vals["payment_means_code_attrs"] = {"name": PAYMENT_MEANS_ONLINE_NAME}
+            vals.pop("payee_financial_account_vals", None)
+        return vals_list
+
+    def _get_partner_party_vals(self, partner, role):
+        # EXTENDS account_edi_ubl_cii (Odoo 18.0)
+        vals = super()._get_partner_party_vals(partner, role)
+        if role == "supplier":
+            self._cdiscount_set_siren(vals, partner.commercial_partner_id)
+            return vals
+        address_partner = self._cdiscount_get_address_partner(partner)
+        if address_partner != partner:
+            vals["postal_address_vals"] = self._get_partner_address_vals(address_partner)
+        return vals
+
+    def _cdiscount_set_siren(self, party_vals, partner):
+        # Odoo 18.0
+        siren_number = self._cdiscount_get_siren(partner)
+        if not siren_number:
+            return
+        for legal_vals in party_vals["party_legal_entity_vals"]:
+            legal_vals["company_id"] = siren_number
+            legal_vals["company_id_attrs"] = {"schemeID": SIREN_SCHEME}
+
     def _get_partner_party_tax_scheme_vals_list(self, partner, role):
-        # EXTENDS account_edi_ubl_cii: BIS 3 puts the Peppol endpoint in place of a missing VAT
-        # number, which gives private buyers an empty or bogus tax scheme.
-        if not partner.vat:
+        # EXTENDS account_edi_ubl_cii (Odoo 18.0)
+        if not self._cdiscount_has_tax_scheme(partner):
             return []
         return super()._get_partner_party_tax_scheme_vals_list(partner, role)
 
-    # --- constraints ----------------------------------------------------------------
+    # --- nodes (Odoo 19.0) ----------------------------------------------------------
+    def _get_customization_id(self, process_type="billing"):
+        # EXTENDS account_edi_ubl_cii (Odoo 19.0)
+        if process_type == "billing":
+            return CUSTOMIZATION_ID
+        return super()._get_customization_id(process_type=process_type)
+
+    def _add_invoice_header_nodes(self, document_node, vals):
+        # EXTENDS account_edi_ubl_cii (Odoo 19.0): Cdiscount matches the document with its own
+        # order id; a credit note names the invoice it cancels.
+        super()._add_invoice_header_nodes(document_node, vals)
+        invoice = vals["invoice"]
+        if invoice.cdiscount_order_ref:
+            document_node["cac:OrderReference"]["cbc:ID"] = {"_text": invoice.cdiscount_order_ref}
+        origin = self._cdiscount_get_origin_invoice(invoice)
+        if origin:
+            document_node["cac:BillingReference"] = {
+                "cac:InvoiceDocumentReference": {
+                    "cbc:ID": {"_text": origin.name},
+                    "cbc:IssueDate": {"_text": origin.invoice_date},
+                }
+            }
+
+    def _add_invoice_payment_means_nodes(self, document_node, vals):
+        # EXTENDS account_edi_ubl_cii (Odoo 19.0): the order was paid through the marketplace,
+        # not by transfer.
+        super()._add_invoice_payment_means_nodes(document_node, vals)
+        payment_means = document_node["cac:PaymentMeans"]
+        payment_means["cbc:PaymentMeansCode"] = {
+            "_text": PAYMENT_MEANS_ONLINE,
+            "name": PAYMENT_MEANS_ONLINE_NAME,
+        }
+        payment_means["cac:PayeeFinancialAccount"] = None
+
+    def _get_party_node(self, vals):
+        # EXTENDS account_edi_ubl_cii (Odoo 19.0)
+        party_node = super()._get_party_node(vals)
+        partner = vals["partner"]
+        if not self._cdiscount_has_tax_scheme(partner.commercial_partner_id):
+            party_node["cac:PartyTaxScheme"] = []
+        if vals["role"] == "supplier":
+            self._cdiscount_set_siren_node(party_node, partner.commercial_partner_id)
+            return party_node
+        address_partner = self._cdiscount_get_address_partner(partner)
+        if address_partner != partner:
+            party_node["cac:PostalAddress"] = self._get_address_node(
+                {**vals, "partner": address_partner}
+            )
+        return party_node
+
+    def _cdiscount_set_siren_node(self, party_node, partner):
+        # Odoo 19.0
+        siren_number = self._cdiscount_get_siren(partner)
+        if siren_number:
+            party_node["cac:PartyLegalEntity"]["cbc:CompanyID"] = {
+                "_text": siren_number,
+                "schemeID": SIREN_SCHEME,
+            }
+
+    # --- constraints (both versions) ------------------------------------------------
     def _export_invoice_constraints(self, invoice, vals):
         # EXTENDS account_edi_ubl_cii
         constraints = super()._export_invoice_constraints(invoice, vals)
@@ -112,15 +218,14 @@ class AccountEdiXmlUblCdiscount(models.AbstractModel):
         # EXTENDS account_edi_ubl_cii: Odoo checks BR-CO-09 only for a hard-coded list of models.
         constraints = super()._invoice_constraints_cen_en16931_ubl(invoice, vals)
         for role in ("supplier", "customer"):
-            party_vals = vals["vals"][f"accounting_{role}_party_vals"]["party_vals"]
-            for scheme_vals in party_vals["party_tax_scheme_vals"]:
-                vat = scheme_vals["company_id"] or ""
-                if scheme_vals["tax_scheme_vals"].get("id") == "VAT" and not vat[:2].isalpha():
+            partner = vals[role].commercial_partner_id
+            for scheme_id, vat in self._cdiscount_get_tax_schemes(vals, role):
+                if self._cdiscount_is_vat_scheme(scheme_id, partner) and not vat[:2].isalpha():
                     constraints[f"cen_en16931_{role}_vat_country_code"] = _(
                         "The VAT number %(vat)s of %(partner)s should start with its country "
                         "code (for example FR).",
                         vat=vat,
-                        partner=party_vals["partner"].commercial_partner_id.display_name,
+                        partner=partner.display_name,
                     )
         return constraints
 

@@ -40,6 +40,12 @@ class TestUblExport(CdiscountCommon):
         return super().setup_independent_company(currency_id=euro.id, **kwargs)
 
     @classmethod
+    def get_default_groups(cls):
+        # The invoices come from sale orders. 18.0's test user has the default user's groups
+        # (Sales/Administrator among them); 19.0's only base.group_user plus accounting.
+        return super().get_default_groups() | cls.env.ref("sales_team.group_sale_manager")
+
+    @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.product_10 = cls._create_product(
@@ -390,6 +396,24 @@ class TestUblExport(CdiscountCommon):
         message = str(caught.exception)
         self.assertIn(invoice.name, message)
         self.assertIn(f"\n- {self.company.name} has no valid SIREN", message)
+
+    def test_vat_without_country_code_is_refused(self):
+        # BR-CO-09. 19.0 writes such a number under a NOT_EU_VAT tax scheme, 18.0 under VAT.
+        buyer = self.business_buyer.copy({"vat": "44732829320"})
+        invoice = self._invoice(partner=buyer)
+        self.company.vat = "23334175221"
+        _xml, errors = self.env["account.edi.xml.ubl_cdiscount"]._export_invoice(invoice)
+        self.assertEqual(
+            errors,
+            {
+                f"The VAT number {vat} of {name} should start with its country code (for "
+                "example FR)."
+                for vat, name in (
+                    ("23334175221", self.company.partner_id.display_name),
+                    ("44732829320", buyer.display_name),
+                )
+            },
+        )
 
     def test_siren_read_from_the_vat_number(self):
         self.company.company_registry = False
