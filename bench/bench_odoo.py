@@ -1,4 +1,4 @@
-"""Benchmark of the addon inside Odoo 18.0 or 19.0 (`make bench-odoo`, or `make bench` after the core).
+"""Benchmark of the addon inside Odoo 18.0 or 19.0 (`make bench-odoo`, or `make bench`).
 
     make bench-odoo [BENCH_ODOO_ARGS="--bulk-sizes 100,1000 --cron-sizes 1000,10000"]
 

@@ -1,7 +1,9 @@
 import contextlib
 from unittest.mock import patch
+from urllib.parse import urlsplit
 
 from odoo import Command
+from odoo.tests import common as odoo_tests_common
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
@@ -23,6 +25,15 @@ def scheduled(env, cron):
 
 class CdiscountCommon(AccountTestInvoicingCommon):
     """A French company selling on Cdiscount, talking to the sandbox on 127.0.0.1."""
+
+    @classmethod
+    def _request_handler(cls, s, r, /, **kw):
+        # EXTENDS odoo.tests: the sandbox on 127.0.0.1 gets the request as the client sent it.
+        # Odoo 19.0 raises every timeout under 10 s in tests (and compares them as numbers,
+        # where ours are (connect, read) pairs); the timeout tests need theirs as they are.
+        if urlsplit(r.url).hostname in ("127.0.0.1", "localhost"):
+            return odoo_tests_common._super_send(s, r, **kw)
+        return super()._request_handler(s, r, **kw)
 
     @classmethod
     def get_default_groups(cls):

@@ -86,17 +86,19 @@ class AccountMoveCdiscountSend(models.TransientModel):
             return False
         items = Markup().join(
             Markup("<li>%s<br/><small>%s</small></li>")
-            % (
-                reason,
-                _(
-                    "%(count)s invoice(s): %(names)s",
-                    count=len(moves),
-                    names=", ".join(moves.mapped("name")[:20]) + (", …" if len(moves) > 20 else ""),
-                ),
-            )
+            % (reason, _("%(count)s invoice(s): %(names)s", count=len(moves), names=names))
             for reason, moves in sorted(reasons.items(), key=lambda r: -len(r[1]))
+            for names in [self._invoice_names(moves)]
         )
         return Markup("<ul>%s</ul>") % items
+
+    @staticmethod
+    def _invoice_names(moves, limit=20):
+        # a draft has no name yet on 19.0 (False), "/" on 18.0: its display name says "Draft"
+        names = [
+            move.name if move.name not in (False, "/") else move.display_name for move in moves
+        ]
+        return ", ".join(names[:limit]) + (", …" if len(names) > limit else "")
 
     def _eligible_moves(self):
         return self.move_ids.filtered(
