@@ -258,7 +258,7 @@ class AccountMove(models.Model):
     def _cdiscount_get_eligibility_error(self, replace=False):
         """Why this invoice cannot be uploaded now, in plain words naming it, or ""."""
         self.ensure_one()
-        name = self.name or self.display_name
+        name = self._cdiscount_label()
         account = self.cdiscount_account_id
         if self.move_type not in SENDABLE_TYPES:
             return _(
@@ -318,6 +318,11 @@ class AccountMove(models.Model):
                 account=account.name,
             )
         return self._cdiscount_get_state_error(replace)
+
+    def _cdiscount_label(self):
+        """How messages name this invoice: its number, or "Draft Invoice (…)" before it has one
+        (no name on 19.0, "/" on 18.0)."""
+        return self.name if self.name not in (False, "/") else self.display_name
 
     def _cdiscount_get_state_error(self, replace):
         name = self.name

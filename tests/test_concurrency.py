@@ -30,13 +30,14 @@ from odoo.tools import mute_logger
 
 from ..octopia import auth, wire
 from ..octopia.sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_SELLER_ID, SandboxServer
+from .common import SandboxRequests
 
 BULK = wire.PATH_IMPORTS
 USER_REFUSALS = ("someone else", "already queued", "already being processed")
 
 
 @tagged("post_install", "-at_install")
-class TestConcurrency(BaseCase):
+class TestConcurrency(SandboxRequests, BaseCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()

@@ -40,12 +40,6 @@ class TestUblExport(CdiscountCommon):
         return super().setup_independent_company(currency_id=euro.id, **kwargs)
 
     @classmethod
-    def get_default_groups(cls):
-        # The invoices come from sale orders. 18.0's test user has the default user's groups
-        # (Sales/Administrator among them); 19.0's only base.group_user plus accounting.
-        return super().get_default_groups() | cls.env.ref("sales_team.group_sale_manager")
-
-    @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.product_10 = cls._create_product(

@@ -79,7 +79,7 @@ class AccountMoveCdiscountSend(models.TransientModel):
     @staticmethod
     def _generic_reason(move, error):
         # Messages name the invoice; grouping wants the reason without it.
-        return error.replace(move.name or "", "").lstrip(" :").strip() or error
+        return error.replace(move._cdiscount_label(), "").lstrip(" :").strip() or error
 
     def _reasons_html(self, reasons):
         if not reasons:
@@ -94,10 +94,7 @@ class AccountMoveCdiscountSend(models.TransientModel):
 
     @staticmethod
     def _invoice_names(moves, limit=20):
-        # a draft has no name yet on 19.0 (False), "/" on 18.0: its display name says "Draft"
-        names = [
-            move.name if move.name not in (False, "/") else move.display_name for move in moves
-        ]
+        names = [move._cdiscount_label() for move in moves]
         return ", ".join(names[:limit]) + (", …" if len(names) > limit else "")
 
     def _eligible_moves(self):
