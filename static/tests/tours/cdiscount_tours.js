@@ -201,8 +201,10 @@ tours.add("cdiscount_failed_import", {
             run: "click",
         },
         {
+            // 18.0 opens the activity view, 19.0 the list of the invoices with one
             content: "Open the refused invoice",
-            trigger: ".o_activity_view .o_activity_record:contains(Chloé Laurent)",
+            trigger:
+                ".o_activity_view .o_activity_record:contains(Chloé Laurent), .o_list_view .o_data_row td[name=name]",
             run: "click",
         },
         {
