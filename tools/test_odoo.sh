@@ -19,7 +19,8 @@ rc=0
 results=()
 while read -r series odoo_bin; do
     echo "=== Odoo tier: RUNNING on Odoo $series ($odoo_bin) ==="
-    line=$(ODOO_BIN="$odoo_bin" "$root/tools/test_odoo_one.sh" | tee /dev/stderr | tail -n 1)
+    # everything shown as it comes (on stderr), the last line kept for the summary
+    line=$(ODOO_BIN="$odoo_bin" "$root/tools/test_odoo_one.sh" | tee >(cat >&2) | tail -n 1)
     status=${PIPESTATUS[0]}
     [ "$status" -eq 0 ] || rc=1
     results+=("odoo $series: ${line#odoo: }")

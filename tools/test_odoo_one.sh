@@ -20,7 +20,8 @@ if [ ! -f "$deps/.installed" ] || [ "$root/tools/odoo-test-requirements.txt" -nt
 fi
 export PYTHONPATH="$deps${PYTHONPATH:+:$PYTHONPATH}"
 
-log="${ODOO_TEST_LOG:-$work/odoo-test.log}"
+# Odoo's whole log of the run, kept (build-odoo-test-18.0.log...) unless ODOO_TEST_LOG says where.
+log="${ODOO_TEST_LOG:-$root/build-odoo-test-$odoo_series.log}"
 
 echo "=== Odoo tier: $odoo_bin, database $db ==="
 {
@@ -39,8 +40,9 @@ errors=$(grep -cE " (ERROR|CRITICAL) " "$log")
 echo "=== Odoo tier: exit $rc, ${ran:-0} tests ran, $errors error lines; ${summary:-no summary} ==="
 if [ "$rc" -ne 0 ] || [ "$errors" -ne 0 ] || [ "${ran:-0}" -eq 0 ]; then
     echo "=== Odoo tier FAILED (log: $log) ===" >&2
-    [ -n "${ODOO_TEST_LOG:-}" ] || cp "$log" "$root/build-odoo-test-$odoo_series.log" 2>/dev/null
     echo "odoo: $(( ${ran:-0} - failed > 0 ? ${ran:-0} - failed : 0 )) passed, $(( failed > 0 ? failed : 1 )) failed"
     exit 1
 fi
+warnings=$(grep -cE " WARNING " "$log")
+echo "=== Odoo $odoo_series: $warnings WARNING lines in the log ($log) ==="
 echo "odoo: ${ran} passed, 0 failed"
