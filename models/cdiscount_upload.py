@@ -448,7 +448,10 @@ def log_note(record, body, attachments=None):
 
     Logged, not posted: no e-mail, so a sender without an address is no error. Written in a
     savepoint, so that a failing chatter (a mail override, a full disk) leaves the upload's
-    recorded outcome intact; the failure is logged instead."""
+    recorded outcome intact; the failure is logged instead. What is pending before the note
+    (the outcome itself) is written first, outside that savepoint: its errors, such as a
+    serialization failure, stay the caller's to handle."""
+    record.env.flush_all()
     try:
         with record.env.cr.savepoint():
             record._message_log(
