@@ -25,6 +25,7 @@ CDISCOUNT_STATES = [
     ("error", "Not sent"),
 ]
 SENDABLE_TYPES = ("out_invoice", "out_refund")
+CDISCOUNT_MANAGER = "cdiscount_invoice_upload.group_cdiscount_manager"
 # Status, history and queue: written by the addon's own code only (under sudo).
 PROTECTED_FIELDS = frozenset(
     {
@@ -44,8 +45,9 @@ PROTECTED_FIELDS = frozenset(
 class AccountMove(models.Model):
     _inherit = "account.move"
 
-    # Cdiscount holds (or is about to hold) a file of these: sending again replaces it.
-    _CDISCOUNT_HELD_STATES = ("queued", "running", "unknown", "success")
+    # Cdiscount holds (or is processing) a file of these; queued ones are about to go.
+    _CDISCOUNT_AT_CDISCOUNT = ("running", "unknown", "success")
+    _CDISCOUNT_HELD_STATES = ("queued", *_CDISCOUNT_AT_CDISCOUNT)
 
     cdiscount_order_id = fields.Many2one(
         "sale.order",
@@ -182,25 +184,23 @@ class AccountMove(models.Model):
 
     def button_draft(self):
         # EXTENDS account: Cdiscount holds (or is processing) a file of a posted invoice.
-        held = self.filtered(lambda m: m.cdiscount_state in ("running", "unknown", "success"))
-        if held and not self.env.context.get("cdiscount_reset_confirmed"):
+        held = self.filtered(lambda m: m.cdiscount_state in self._CDISCOUNT_AT_CDISCOUNT)
+        if held:
+            held._cdiscount_check_reset_decision()
+        return super().button_draft()
+
+    def _cdiscount_check_reset_decision(self):
+        """Only a Cdiscount manager's explicit decision resets these, and it is recorded."""
+        decided = self.env.context.get("cdiscount_reset_confirmed")
+        if not decided or not self.env.user.has_group(CDISCOUNT_MANAGER):
             raise UserError(
                 _(
                     "Cdiscount holds or is processing the invoice of %(invoices)s: reset to draft, "
                     "it would no longer match what the buyer sees. Send a corrected version "
                     "with “Replace on Cdiscount” instead; an accounting manager can still use "
                     "“Reset to Draft Anyway”.",
-                    invoices=", ".join(held.mapped("name")),
+                    invoices=", ".join(self.mapped("name")),
                 )
-            )
-        return super().button_draft()
-
-    def action_cdiscount_reset_to_draft(self):
-        """Reset to draft although Cdiscount holds the invoice: a logged decision of a
-        Cdiscount manager."""
-        if not self.env.user.has_group("cdiscount_invoice_upload.group_cdiscount_manager"):
-            raise AccessError(
-                _("Only a Cdiscount manager may reset an invoice that Cdiscount holds.")
             )
         states = self._cdiscount_state_labels()
         for move in self:
@@ -212,6 +212,14 @@ class AccountMove(models.Model):
                     user=self.env.user.name,
                     state=states.get(move.cdiscount_state),
                 ),
+            )
+
+    def action_cdiscount_reset_to_draft(self):
+        """Reset to draft although Cdiscount holds the invoice: a logged decision of a
+        Cdiscount manager."""
+        if not self.env.user.has_group(CDISCOUNT_MANAGER):
+            raise AccessError(
+                _("Only a Cdiscount manager may reset an invoice that Cdiscount holds.")
             )
         return self.with_context(cdiscount_reset_confirmed=True).button_draft()
 

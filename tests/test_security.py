@@ -263,6 +263,13 @@ class TestRpcSecurity(CdiscountCommon, HttpCase):
     def test_processing_invoice_is_not_reset_nor_deleted_silently(self):
         self.assertRefused(self.invoicing, "account.move", "button_draft", self.invoice.ids)
         self.assertRefused(
+            self.invoicing,
+            "account.move",
+            "button_draft",
+            self.invoice.ids,
+            context={"cdiscount_reset_confirmed": True},  # a decision is not theirs to forge
+        )
+        self.assertRefused(
             self.invoicing, "account.move", "action_cdiscount_reset_to_draft", self.invoice.ids
         )
         self.assertEqual(self.invoice.state, "posted")
