@@ -4,7 +4,7 @@
 # the statistics of each. New strings show up untranslated in the .po files: translate them.
 # Usage: tools/update_i18n.sh            export + merge
 #        tools/update_i18n.sh --no-merge export the .pot only
-# Uses an Odoo 18 already installed ($ODOO_BIN, or odoo on PATH; its config from $ODOO_RC)
+# Uses an installed Odoo (the first tools/find_odoo.sh finds; ODOO_BIN picks one; its config from $ODOO_RC)
 # and Debian's gettext (apt-get install -y gettext).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
