@@ -36,7 +36,10 @@ summary=$(grep -E "[0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests" "$log" | ta
 ran=$(echo "$summary" | sed -nE 's/.* of ([0-9]+) tests.*/\1/p')  # test methods
 failed=$(echo "$summary" | sed -nE 's/.* ([0-9]+) failed, ([0-9]+) error.*/\1+\2/p')
 failed=$(( ${failed:-0} ))
-errors=$(grep -cE " (ERROR|CRITICAL) " "$log")
+# Every ERROR line fails the run, but one: Odoo's test HTTP server closes Chromium's idle
+# pre-connected sockets after 5 s on purpose (odoo/service/server.py, RequestHandler.setup),
+# and werkzeug logs each as "Request timed out" at ERROR level.
+errors=$(grep -E " (ERROR|CRITICAL) " "$log" | grep -cvE " werkzeug: .*Request timed out: TimeoutError")
 echo "=== Odoo tier: exit $rc, ${ran:-0} tests ran, $errors error lines; ${summary:-no summary} ==="
 if [ "$rc" -ne 0 ] || [ "$errors" -ne 0 ] || [ "${ran:-0}" -eq 0 ]; then
     echo "=== Odoo tier FAILED (log: $log) ===" >&2
