@@ -1,3 +1,4 @@
+from . import cdiscount_history_mixin
 from . import cdiscount_account
 from . import cdiscount_import
 from . import cdiscount_upload

@@ -3,7 +3,8 @@ from datetime import timedelta
 from psycopg2 import errors as pg_errors
 
 from odoo import _, api, fields, models, modules
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import UserError
+from odoo.tools.translate import LazyTranslate
 
 from .. import compat
 from ..octopia import wire
@@ -28,12 +29,20 @@ STATE_BY_STATUS = {
     wire.STATUS_FAILURE: "failure",
 }
 
+_lt = LazyTranslate(__name__)
+
 
 @compat.sql_constraints(
     name_account_uniq=("unique(account_id, name)", "This import is already recorded.")
 )
 class CdiscountImport(models.Model):
     _name = "cdiscount.import"
+    _inherit = ["cdiscount.history.mixin"]
+    _cdiscount_write_refusal = _lt(
+        "Cdiscount imports are recorded by Cdiscount Invoice Upload only: use “Check Now” to "
+        "read them again."
+    )
+    _cdiscount_delete_refusal = _lt("Only a settings administrator may delete Cdiscount imports.")
     _description = "Cdiscount Invoice Import"
     _order = "id desc"
     _check_company_auto = True
@@ -83,30 +92,6 @@ class CdiscountImport(models.Model):
         for record in self:
             record.file_count = len(record.upload_ids)
             record.failed_count = len(record.upload_ids.filtered(lambda u: u.state == "failure"))
-
-    # --- the imports are the addon's to write --------------------------------------
-    @api.model_create_multi
-    def create(self, vals_list):
-        self._cdiscount_check_own_write()
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self._cdiscount_check_own_write()
-        return super().write(vals)
-
-    @api.ondelete(at_uninstall=False)
-    def _unlink_except_history(self):
-        if not (self.env.su or self.env.user.has_group("base.group_system")):
-            raise AccessError(_("Only a settings administrator may delete Cdiscount imports."))
-
-    def _cdiscount_check_own_write(self):
-        if not self.env.su:
-            raise AccessError(
-                _(
-                    "Cdiscount imports are recorded by Cdiscount Invoice Upload only: use "
-                    "“Check Now” to read them again."
-                )
-            )
 
     @api.model
     def _cdiscount_create_from_report(self, account, report, kind):

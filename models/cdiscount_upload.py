@@ -4,7 +4,8 @@ from datetime import timedelta
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import UserError
+from odoo.tools.translate import LazyTranslate
 
 from ..octopia import wire
 from ..octopia.errors import OctopiaError
@@ -20,14 +21,24 @@ UPLOAD_STATES = [
     ("error", "Not sent"),
 ]
 
+_lt = LazyTranslate(__name__)
+
 
 class CdiscountUpload(models.Model):
     """One upload of one invoice: the history line, and the file result of its import."""
 
     _name = "cdiscount.upload"
+    _inherit = ["cdiscount.history.mixin"]
     _description = "Cdiscount Invoice Upload"
     _order = "id desc"
     _rec_name = "file_name"
+    _cdiscount_write_refusal = _lt(
+        "The Cdiscount upload history is written by Cdiscount Invoice Upload only: send, "
+        "replace or check the invoice instead."
+    )
+    _cdiscount_delete_refusal = _lt(
+        "Only a settings administrator may delete the Cdiscount upload history."
+    )
 
     move_id = fields.Many2one(
         "account.move",
@@ -164,33 +175,12 @@ class CdiscountUpload(models.Model):
         log_note(move, _("Not sent to Cdiscount: %(reason)s", reason=message))
         return upload
 
-    # --- the history is the addon's to write ---------------------------------------
-    def _cdiscount_check_own_write(self):
-        if not self.env.su:
-            raise AccessError(
-                _(
-                    "The Cdiscount upload history is written by Cdiscount Invoice Upload "
-                    "only: send, replace or check the invoice instead."
-                )
-            )
-
     @api.model_create_multi
     def create(self, vals_list):
-        self._cdiscount_check_own_write()
+        # EXTENDS cdiscount.history.mixin (which refuses it without sudo)
         uploads = super().create(vals_list)
         uploads.move_id.filtered("cdiscount_queued").cdiscount_queued = False
         return uploads
-
-    def write(self, vals):
-        self._cdiscount_check_own_write()
-        return super().write(vals)
-
-    @api.ondelete(at_uninstall=False)
-    def _unlink_except_history(self):
-        if not (self.env.su or self.env.user.has_group("base.group_system")):
-            raise AccessError(
-                _("Only a settings administrator may delete the Cdiscount upload history.")
-            )
 
     def _cdiscount_post_sent_message(self):
         for upload in self:
