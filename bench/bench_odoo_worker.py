@@ -19,7 +19,7 @@ from pathlib import Path
 import odoo
 from odoo import Command
 
-from odoo.addons.cdiscount_invoice_upload.octopia import auth, bundle, client, samples
+from odoo.addons.cdiscount_invoice_upload.octopia import auth, bundle, client, samples, wire
 
 env = globals()["env"]  # injected by the odoo shell bootstrap
 
@@ -461,7 +461,7 @@ def phase_bulk(args):
     elapsed, queries = time.perf_counter() - t0, sql_count() - q0
     meter.restore()
     commit()
-    uploads = result["uploads"]
+    uploads = result.uploads
     docs = docs.browse(docs.ids)
     emit(
         {
@@ -470,7 +470,7 @@ def phase_bulk(args):
             "queries": queries,
             "uploads": len(uploads),
             "imports": len(uploads.import_id),
-            "skipped": {reason: len(moves) for reason, moves in result["skipped"].items()},
+            "skipped": {code: len(moves) for code, moves in result.skipped.items()},
             "states": dict(Counter(docs.mapped("cdiscount_state"))),
             "files_per_zip": docs.cdiscount_account_id[:1].max_files_per_zip,
             "breakdown": meter.as_dict(),
@@ -503,7 +503,7 @@ def _store_pdfs(docs):
             {
                 "name": f"{move.name.replace('/', '_')}.pdf",
                 "raw": samples.pdf_invoice(move.cdiscount_order_ref),
-                "mimetype": "application/pdf",
+                "mimetype": wire.MIME_PDF,
                 "res_model": "account.move",
                 "res_id": move.id,
                 "res_field": "invoice_pdf_report_file",
@@ -585,7 +585,6 @@ SYNC_STEPS = (
     ("cdiscount.import", "_cdiscount_apply_report", "apply report"),
     ("cdiscount.upload", "_cdiscount_apply_file_result", "file results"),
     ("cdiscount.upload", "_cdiscount_update_activities", "activities"),
-    ("cdiscount.import", "_cdiscount_commit", "commit per import"),
 )
 DEFAULT_CRON_LIMIT_S = 120  # Odoo's limit_time_real, which cron workers use by default
 

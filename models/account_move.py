@@ -1,16 +1,16 @@
 import logging
 import re
-from functools import partial
 
-from psycopg2 import errors as pg_errors
-
-from odoo import _, api, fields, models, modules
+from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from .. import compat
 from ..octopia import bundle, wire
-from ..octopia.errors import BundleError, OctopiaError, OutcomeUnknownError
+from ..octopia.errors import BundleError
+from . import send_refusal
+from .cdiscount_selections import DOCUMENT_FORMATS
 from .cdiscount_upload import log_note
+from .send_refusal import Refusal
 
 _logger = logging.getLogger(__name__)
 
@@ -94,9 +94,7 @@ class AccountMove(models.Model):
         index=True,
         help="Waiting for the next background send to Cdiscount (bulk ZIP import).",
     )
-    cdiscount_queue_format = fields.Selection(
-        [("ubl", "UBL 2.1"), ("pdf", "PDF")], copy=False, string="Queued Format"
-    )
+    cdiscount_queue_format = fields.Selection(DOCUMENT_FORMATS, copy=False, string="Queued Format")
     cdiscount_queue_replace = fields.Boolean(copy=False)
     cdiscount_queue_user_id = fields.Many2one("res.users", copy=False, string="Queued By")
     cdiscount_import_id = fields.Many2one(related="cdiscount_last_upload_id.import_id")
@@ -265,94 +263,142 @@ class AccountMove(models.Model):
     # --- eligibility ----------------------------------------------------------------
     def _cdiscount_get_eligibility_error(self, replace=False):
         """Why this invoice cannot be uploaded now, in plain words naming it, or ""."""
+        refusal = self._cdiscount_refusal(replace=replace)
+        return refusal.message if refusal else ""
+
+    def _cdiscount_refusal(self, replace=False):
+        """Why this invoice cannot be uploaded now (send_refusal.Refusal), or None."""
         self.ensure_one()
         name = self._cdiscount_label()
-        account = self.cdiscount_account_id
         if self.move_type not in SENDABLE_TYPES:
-            return _(
-                "%(invoice)s is not a customer invoice: only customer invoices are "
-                "uploaded to Cdiscount.",
-                invoice=name,
+            return Refusal(
+                send_refusal.NOT_CUSTOMER_INVOICE,
+                _(
+                    "%(invoice)s is not a customer invoice: only customer invoices are "
+                    "uploaded to Cdiscount.",
+                    invoice=name,
+                ),
             )
         if self.state != "posted":
-            return _(
-                "%(invoice)s is not posted: confirm it before sending it to Cdiscount.",
-                invoice=name,
+            return Refusal(
+                send_refusal.NOT_POSTED,
+                _(
+                    "%(invoice)s is not posted: confirm it before sending it to Cdiscount.",
+                    invoice=name,
+                ),
             )
+        return (
+            self._cdiscount_order_refusal(name)
+            or self._cdiscount_account_refusal(name)
+            or (self._cdiscount_state_refusal(replace))
+        )
+
+    def _cdiscount_order_refusal(self, name):
         if not self.cdiscount_order_count:
-            return _(
-                "%(invoice)s is not linked to a Cdiscount order: invoice the order from "
-                "its sale order, and set its Cdiscount order id.",
-                invoice=name,
+            return Refusal(
+                send_refusal.NO_ORDER,
+                _(
+                    "%(invoice)s is not linked to a Cdiscount order: invoice the order from "
+                    "its sale order, and set its Cdiscount order id.",
+                    invoice=name,
+                ),
             )
         if self.cdiscount_order_count > 1:
             orders = self.invoice_line_ids.sale_line_ids.order_id.filtered("cdiscount_order_ref")
-            return _(
-                "%(invoice)s mixes several Cdiscount orders (%(orders)s): Cdiscount takes one "
-                "invoice per order. Cancel it and invoice each order separately.",
-                invoice=name,
-                orders=", ".join(orders.mapped("cdiscount_order_ref")),
+            return Refusal(
+                send_refusal.SEVERAL_ORDERS,
+                _(
+                    "%(invoice)s mixes several Cdiscount orders (%(orders)s): Cdiscount takes "
+                    "one invoice per order. Cancel it and invoice each order separately.",
+                    invoice=name,
+                    orders=", ".join(orders.mapped("cdiscount_order_ref")),
+                ),
             )
         ref = self.cdiscount_order_ref
         if not re.fullmatch(wire.ORDER_ID_PATTERN, ref):
-            return _(
-                "The Cdiscount order id “%(ref)s” of %(invoice)s cannot be used as a file "
-                "name: correct it on order %(order)s (letters, digits, “-” and “_” only).",
-                ref=ref,
-                invoice=name,
-                order=self.cdiscount_order_id.name,
+            return Refusal(
+                send_refusal.BAD_ORDER_ID,
+                _(
+                    "The Cdiscount order id “%(ref)s” of %(invoice)s cannot be used as a file "
+                    "name: correct it on order %(order)s (letters, digits, “-” and “_” only).",
+                    ref=ref,
+                    invoice=name,
+                    order=self.cdiscount_order_id.name,
+                ),
             )
+        return None
+
+    def _cdiscount_account_refusal(self, name):
+        account = self.cdiscount_account_id
         if account and not account.active:
-            return _(
-                "The Cdiscount account %(account)s of order %(order)s is archived: restore it, "
-                "or set the order's account, then send %(invoice)s again.",
-                account=account.name,
-                order=self.cdiscount_order_id.name,
-                invoice=name,
+            return Refusal(
+                send_refusal.ACCOUNT_ARCHIVED,
+                _(
+                    "The Cdiscount account %(account)s of order %(order)s is archived: restore "
+                    "it, or set the order's account, then send %(invoice)s again.",
+                    account=account.name,
+                    order=self.cdiscount_order_id.name,
+                    invoice=name,
+                ),
             )
         if not account:
-            return _(
-                "No Cdiscount account is set up for %(company)s: add one in Accounting > "
-                "Configuration > Cdiscount Accounts, then send %(invoice)s again.",
-                company=self.company_id.name,
-                invoice=name,
+            return Refusal(
+                send_refusal.NO_ACCOUNT,
+                _(
+                    "No Cdiscount account is set up for %(company)s: add one in Accounting > "
+                    "Configuration > Cdiscount Accounts, then send %(invoice)s again.",
+                    company=self.company_id.name,
+                    invoice=name,
+                ),
             )
         if self.move_type == "out_refund" and not account.upload_credit_notes:
-            return _(
-                "%(invoice)s is a credit note, and uploading credit notes is off for "
-                "%(account)s: on Cdiscount a credit note replaces the order's invoice. "
-                "Turn the option on in the Cdiscount account if that is what you want.",
-                invoice=name,
-                account=account.name,
+            return Refusal(
+                send_refusal.CREDIT_NOTES_OFF,
+                _(
+                    "%(invoice)s is a credit note, and uploading credit notes is off for "
+                    "%(account)s: on Cdiscount a credit note replaces the order's invoice. "
+                    "Turn the option on in the Cdiscount account if that is what you want.",
+                    invoice=name,
+                    account=account.name,
+                ),
             )
-        return self._cdiscount_get_state_error(replace)
+        return None
 
     def _cdiscount_label(self):
         """How messages name this invoice: its number, or "Draft Invoice (…)" before it has one
         (no name on 19.0, "/" on 18.0)."""
         return self.name if self.name not in (False, "/") else self.display_name
 
-    def _cdiscount_get_state_error(self, replace):
+    def _cdiscount_state_refusal(self, replace):
         name = self.name
         if self.cdiscount_state == "queued" and not self.env.context.get("cdiscount_from_queue"):
-            return _(
-                "%(invoice)s is already queued for Cdiscount: it will be sent in the next "
-                "background run.",
-                invoice=name,
+            return Refusal(
+                send_refusal.QUEUED,
+                _(
+                    "%(invoice)s is already queued for Cdiscount: it will be sent in the next "
+                    "background run.",
+                    invoice=name,
+                ),
             )
         if self.cdiscount_state in ("running", "unknown"):
-            return _(
-                "%(invoice)s is already being processed by Cdiscount: wait for the result "
-                "of its last upload before sending it again.",
-                invoice=name,
+            return Refusal(
+                send_refusal.PROCESSING,
+                _(
+                    "%(invoice)s is already being processed by Cdiscount: wait for the result "
+                    "of its last upload before sending it again.",
+                    invoice=name,
+                ),
             )
         if self.cdiscount_state == "success" and not replace:
-            return _(
-                "%(invoice)s was already accepted by Cdiscount: use “Replace on Cdiscount” "
-                "to upload a corrected version.",
-                invoice=name,
+            return Refusal(
+                send_refusal.ACCEPTED,
+                _(
+                    "%(invoice)s was already accepted by Cdiscount: use “Replace on Cdiscount” "
+                    "to upload a corrected version.",
+                    invoice=name,
+                ),
             )
-        return ""
+        return None
 
     # --- documents ----------------------------------------------------------------
     def _cdiscount_prepare_file(self, account, document_format=None):
@@ -459,79 +505,18 @@ class AccountMove(models.Model):
         self._cdiscount_check_sender_right()
         if not self:
             raise UserError(_("Select at least one posted invoice of a Cdiscount order."))
+        sender = self.env["cdiscount.sender"]
         if len(self) == 1:
-            return self._cdiscount_upload_single(replace=replace)._cdiscount_notification()
+            return sender._send_one(self, replace=replace)._cdiscount_notification()
         uploads, failures = self.env["cdiscount.upload"], []
         for move in self:  # each upload is committed: say what went and what did not
             try:
-                uploads |= move._cdiscount_upload_single(replace=replace)
+                uploads |= sender._send_one(move, replace=replace)
             except UserError as exc:
                 failures.append(exc.args[0])
         if not uploads:
             raise UserError("\n".join(failures))
         return uploads._cdiscount_notification(failures)
-
-    def _cdiscount_lock(self):
-        """Lock the invoices for this transaction; refuse when another one is sending them."""
-        try:
-            with self.env.cr.savepoint(flush=False):
-                self.env.cr.execute(
-                    "SELECT id FROM account_move WHERE id IN %s FOR UPDATE NOWAIT",
-                    [tuple(self.ids)],
-                    log_exceptions=False,
-                )
-        except pg_errors.LockNotAvailable:
-            raise UserError(
-                _(
-                    "These invoices are being sent to Cdiscount by someone else right now: wait a "
-                    "moment and refresh the page."
-                )
-            ) from None
-
-    def _cdiscount_upload_single(self, replace=False):
-        """Check, build and upload this invoice. UserError when nothing was sent."""
-        self.ensure_one()
-        self._cdiscount_lock()
-        error = self._cdiscount_get_eligibility_error(replace=replace)
-        if error:
-            raise UserError(error)
-        account = self.cdiscount_account_id
-        file, error = self._cdiscount_prepare_file(account)
-        if error:
-            raise UserError(error)
-        try:
-            return self._cdiscount_upload_file(account, file)
-        except OctopiaError as exc:
-            raise UserError(account._cdiscount_describe_error(exc, self)) from None
-
-    def _cdiscount_upload_file(self, account, file):
-        """Upload a checked file with the single-order endpoint and record the outcome.
-
-        Returns the cdiscount.upload; raises OctopiaError when Cdiscount did not take it
-        (then nothing is kept)."""
-        self.ensure_one()
-        client = account._cdiscount_client()
-        upload = self.env["cdiscount.upload"]._cdiscount_record_pending(account, [(self, file)])
-        self._cdiscount_commit()
-        upload._cdiscount_hold()
-        Sender = self.env["cdiscount.sender"]
-        try:
-            report = client.upload_order_invoice(self.cdiscount_order_ref, file)
-        except OutcomeUnknownError as exc:
-            Sender._record(partial(upload._cdiscount_lost, str(exc)))
-        except OctopiaError:
-            Sender._record(upload._cdiscount_discard)
-            raise
-        else:
-            Sender._record(partial(self._cdiscount_accepted, account, report, upload))
-        return upload
-
-    def _cdiscount_accepted(self, account, report, upload):
-        imp = self.env["cdiscount.import"]._cdiscount_create_from_report(
-            account, report, kind="single"
-        )
-        upload._cdiscount_accepted(imp)
-        account._cdiscount_schedule_sync()
 
     # --- activities -----------------------------------------------------------------
     def _cdiscount_responsible(self):
@@ -560,8 +545,3 @@ class AccountMove(models.Model):
         activity_type = self.env.ref("cdiscount_invoice_upload.mail_activity_type_cdiscount")
         done = self.activity_ids.filtered(lambda a: a.activity_type_id == activity_type)
         done.action_feedback(feedback=_("Cdiscount accepted a later upload of this invoice."))
-
-    def _cdiscount_commit(self):
-        """An accepted upload must never be forgotten, whatever fails after it."""
-        if not modules.module.current_test:
-            self.env.cr.commit()  # pylint: disable=invalid-commit

@@ -1,10 +1,8 @@
-from collections import defaultdict
-
 from odoo import _, api, models
-from odoo.exceptions import UserError
 
 from ..octopia import bundle
-from ..octopia.errors import BundleError, OctopiaError
+from ..octopia.errors import BundleError
+from .cdiscount_sender import SendResult
 
 METHOD = "cdiscount"
 
@@ -96,70 +94,40 @@ class AccountMoveSend(models.AbstractModel):
             for invoice, data in invoices_data.items()
             if METHOD in data["sending_methods"] and not data.get("error")
         }
-        files = self._cdiscount_prepare_files(chosen)
-        if len(chosen) == 1:
-            self._cdiscount_send_single(files, chosen)
-        elif files:
-            self._cdiscount_send_batch(files, chosen)
+        if chosen:
+            self._cdiscount_send(chosen, invoices_data)
         return None  # noqa: PLR1711 (pylint-odoo: an EXTENDS returns what super returns)
 
     @api.model
-    def _cdiscount_prepare_files(self, invoices_data):
-        """{invoice: InvoiceFile} for the invoices that can go; an error on the others."""
+    def _cdiscount_send(self, chosen, invoices_data):
+        sender = self.env["cdiscount.sender"]
+        result = SendResult(self.env["cdiscount.upload"])
+        invoices = self.env["account.move"].concat(*chosen)
+        files = self._cdiscount_prepare_files(sender._lock(invoices, result), chosen, result)
+        if files:
+            sender._send_prepared(files, result, single=len(chosen) == 1)
+        for upload in result.uploads.filtered(lambda u: u.state == "error"):
+            self._cdiscount_set_error(invoices_data[upload.move_id], upload.error_message)
+        for refusal_by_move in result.skipped.values():
+            for invoice, refusal in refusal_by_move.items():
+                self._cdiscount_set_error(invoices_data[invoice], refusal.message)
+
+    @api.model
+    def _cdiscount_prepare_files(self, invoices, invoices_data, result):
+        """{invoice: InvoiceFile} for the locked invoices that can go; the others refused."""
         files = {}
-        for invoice, invoice_data in invoices_data.items():
-            file, error = self._cdiscount_check_and_build(invoice, invoice_data)
+        for invoice in invoices:
+            refusal = invoice._cdiscount_refusal(replace=True)
+            if refusal:
+                result.skip(invoice, refusal)
+                continue
+            account = invoice.cdiscount_account_id
+            file, error = self._cdiscount_file_from_render(invoice, invoices_data[invoice], account)
             if error:
-                self._cdiscount_set_error(invoice_data, error)
+                self._cdiscount_set_error(invoices_data[invoice], error)
             else:
                 files[invoice] = file
         return files
-
-    @api.model
-    def _cdiscount_check_and_build(self, invoice, invoice_data):
-        if not invoice.company_id._with_locked_records(invoice, allow_raising=False):
-            return None, _("%(invoice)s is being sent by another process.", invoice=invoice.name)
-        error = invoice._cdiscount_get_eligibility_error(replace=True)
-        if error:
-            return None, error
-        return self._cdiscount_file_from_render(invoice, invoice_data, invoice.cdiscount_account_id)
-
-    @api.model
-    def _cdiscount_send_single(self, files, invoices_data):
-        for invoice, file in files.items():
-            account = invoice.cdiscount_account_id
-            try:
-                invoice._cdiscount_upload_file(account, file)
-            except UserError as exc:  # an incomplete account: nothing was sent
-                self._cdiscount_set_error(invoices_data[invoice], exc.args[0])
-            except OctopiaError as exc:
-                error = account._cdiscount_describe_error(exc, invoice)
-                self._cdiscount_set_error(invoices_data[invoice], error)
-
-    @api.model
-    def _cdiscount_send_batch(self, files, invoices_data):
-        sender = self.env["cdiscount.sender"]
-        by_account = defaultdict(dict)
-        for invoice, file in files.items():
-            account_files = by_account[invoice.cdiscount_account_id]
-            if file.order_id in account_files:
-                error = _(
-                    "%(invoice)s: another invoice of order %(ref)s is in the same batch; "
-                    "Cdiscount keeps one invoice per order.",
-                    invoice=invoice.name,
-                    ref=file.order_id,
-                )
-                self._cdiscount_set_error(invoices_data[invoice], error)
-                continue
-            account_files[file.order_id] = (invoice, file)
-        for account, account_files in by_account.items():
-            result = {"skipped": defaultdict(list)}
-            uploads = sender._send_files(account, account_files, result, replace=True)
-            for upload in uploads.filtered(lambda u: u.state == "error"):
-                self._cdiscount_set_error(invoices_data[upload.move_id], upload.error_message)
-            for reason, move_ids in result["skipped"].items():
-                for invoice in self.env["account.move"].browse(move_ids):
-                    self._cdiscount_set_error(invoices_data[invoice], reason)
 
     @api.model
     def _cdiscount_set_error(self, invoice_data, error):

@@ -2,13 +2,14 @@ from datetime import timedelta
 
 from psycopg2 import errors as pg_errors
 
-from odoo import _, api, fields, models, modules
+from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools.translate import LazyTranslate
 
 from .. import compat
 from ..octopia import wire
 from ..octopia.errors import NotFoundError, OctopiaError
+from .cdiscount_selections import STATE_BY_STATUS
 
 SYNC_MIN_INTERVAL = 60  # seconds between two reads of one import by the scheduler
 # Reads answered 404 in a row before an import is given up as unknown to Cdiscount.
@@ -22,12 +23,6 @@ IMPORT_STATES = [
     ("other", "Other"),
     ("gone", "Unknown to Cdiscount"),
 ]
-STATE_BY_STATUS = {
-    wire.STATUS_RUNNING: "running",
-    wire.STATUS_SUCCESS: "success",
-    wire.STATUS_PARTIAL: "partial",
-    wire.STATUS_FAILURE: "failure",
-}
 
 _lt = LazyTranslate(__name__)
 
@@ -155,7 +150,7 @@ class CdiscountImport(models.Model):
             self._cdiscount_sync_failed(self.account_id._cdiscount_describe_error(exc))
         else:
             self._cdiscount_apply_report(report)
-        self._cdiscount_commit()
+        self.env["cdiscount.sender"]._commit()
 
     def action_sync(self):
         """Read these imports from Cdiscount now."""
@@ -248,7 +243,3 @@ class CdiscountImport(models.Model):
         if not failed:
             raise UserError(_("No file of this import failed."))
         return failed.action_cdiscount_send_wizard()
-
-    def _cdiscount_commit(self):
-        if not modules.module.current_test:
-            self.env.cr.commit()  # pylint: disable=invalid-commit

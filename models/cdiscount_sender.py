@@ -1,82 +1,168 @@
-import logging
 import os
-from collections import defaultdict
+from dataclasses import dataclass, field
 from functools import partial
 
 from psycopg2 import errors as pg_errors
 
-from odoo import _, api, models, modules
+from odoo import _, api, models
 from odoo.exceptions import UserError
 
 from .. import compat
 from ..octopia import bundle
 from ..octopia.errors import BundleError, OctopiaError, OutcomeUnknownError
+from . import send_refusal
+from .send_refusal import Refusal
 
-_logger = logging.getLogger(__name__)
+
+@dataclass
+class SendResult:
+    """What a send did: the history lines it wrote, and the invoices it set aside, by code."""
+
+    uploads: models.BaseModel  # cdiscount.upload
+    skipped: dict = field(default_factory=dict)  # {code: {account.move: Refusal}}
+
+    def skip(self, move, refusal):
+        self.skipped.setdefault(refusal.code, {})[move] = refusal
+
+    def skipped_moves(self, *codes):
+        """The invoices set aside (for these codes only, when given)."""
+        moves = self.uploads.env["account.move"]
+        for code, refusals in self.skipped.items():
+            if not codes or code in codes:
+                moves = moves.concat(*refusals)
+        return moves
+
+    def refusals(self):
+        return [refusal for refusals in self.skipped.values() for refusal in refusals.values()]
 
 
 class CdiscountSender(models.AbstractModel):
-    """Sends many invoices at once: one ZIP import per bundle, per Cdiscount account."""
+    """The one place that uploads invoices to Cdiscount: one invoice with the single-order
+    endpoint, or many as ZIP imports, per Cdiscount account.
+
+    Every upload is written ahead (history line and sent file, committed and locked) before
+    its request leaves, and its outcome is recorded and committed right after: an invoice
+    whose answer is lost shows "Outcome unknown" and is reconciled, never sent twice."""
 
     _name = "cdiscount.sender"
-    _description = "Cdiscount Bulk Sender"
+    _description = "Cdiscount Sender"
+
+    # --- entry points ---------------------------------------------------------------
+    @api.model
+    def _send_one(self, move, replace=False):
+        """Check, build and upload one invoice now (single-order endpoint). Returns its
+        cdiscount.upload; UserError when nothing was sent."""
+        move.ensure_one()
+        result = SendResult(self.env["cdiscount.upload"])
+        if not self._lock(move, result):
+            raise UserError(result.refusals()[0].message)
+        refusal = move._cdiscount_refusal(replace=replace)
+        if refusal:
+            raise UserError(refusal.message)
+        account = move.cdiscount_account_id
+        file, error = move._cdiscount_prepare_file(account)
+        if error:
+            raise UserError(error)
+        client = account._cdiscount_client()
+        try:
+            return self._upload(account, client, [(move, file)], single=True)
+        except OctopiaError as exc:
+            raise UserError(account._cdiscount_describe_error(exc, move)) from None
 
     @api.model
     def _send_bulk(self, moves, document_format=False, replace=False):
-        """Upload `moves` as ZIP imports. Returns {"uploads": cdiscount.upload,
-        "skipped": {reason: account.move}}; an error never stops the other accounts."""
-        result = {"uploads": self.env["cdiscount.upload"], "skipped": defaultdict(list)}
+        """Upload `moves` as ZIP imports; an error never stops the other accounts."""
+        result = SendResult(self.env["cdiscount.upload"])
         free = self._lock(moves, result)
         for account, group in free.grouped("cdiscount_account_id").items():
             files = self._prepare(group, account, document_format, replace, result)
-            result["uploads"] |= self._send_files(account, files, result, replace)
-        result["skipped"] = {
-            reason: self.env["account.move"].browse(ids)
-            for reason, ids in result["skipped"].items()
-        }
+            self._send_files(account, files, result, replace)
         return result
 
     @api.model
+    def _send_prepared(self, files, result, single=False):
+        """Upload files already checked and built from invoices this transaction has locked
+        ({account.move: InvoiceFile}: Send & Print's PDFs), replacing what Cdiscount holds:
+        one invoice with the single-order endpoint (`single`), more as ZIP imports. What
+        could not go is in `result.skipped`, or a "Not sent" upload."""
+        if single:
+            for move, file in files.items():
+                self._send_single_prepared(move, file, result)
+            return result
+        by_account = {}
+        for move, file in files.items():
+            account_files = by_account.setdefault(move.cdiscount_account_id, {})
+            if file.order_id in account_files:
+                result.skip(move, self._same_order_refusal(move))
+                continue
+            account_files[file.order_id] = (move, file)
+        for account, account_files in by_account.items():
+            self._send_files(account, account_files, result, replace=True)
+        return result
+
+    # --- the one locking idiom ------------------------------------------------------
+    @api.model
     def _lock(self, moves, result):
-        """Skip what another transaction is sending right now (FOR UPDATE SKIP LOCKED)."""
+        """Lock the invoices no other transaction holds (FOR UPDATE SKIP LOCKED) and set the
+        others aside as busy. Each upload is committed, and a commit releases every lock:
+        callers lock again before each request. A row that a transaction changed since this
+        one began cannot be locked either (a serialization failure): busy too."""
         if not moves:
             return moves
-        self.env.cr.execute(
-            "SELECT id FROM account_move WHERE id IN %s FOR UPDATE SKIP LOCKED",
-            [tuple(moves.ids)],
-            log_exceptions=False,
-        )
-        free_ids = {row[0] for row in self.env.cr.fetchall()}
-        busy = set(result["skipped"].get(self._busy_reason(), ()))
-        for move in moves.filtered(lambda m: m.id not in free_ids and m.id not in busy):
-            result["skipped"][self._busy_reason()].append(move.id)
-        return moves.filtered(lambda m: m.id in free_ids)
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    "SELECT id FROM account_move WHERE id IN %s FOR UPDATE SKIP LOCKED",
+                    [tuple(moves.ids)],
+                    log_exceptions=False,
+                )
+                free_ids = {row[0] for row in self.env.cr.fetchall()}
+        except pg_errors.SerializationFailure:
+            free_ids = set()
+        for move in moves.filtered(lambda m: m.id not in free_ids):
+            result.skip(move, self._busy_refusal(move))
+        free = moves.filtered(lambda m: m.id in free_ids)
+        free.invalidate_recordset()
+        return free
 
     @api.model
-    def _busy_reason(self):
-        return _("Being sent by another process right now")
+    def _busy_refusal(self, move):
+        return Refusal(
+            send_refusal.BUSY,
+            _(
+                "%(invoice)s is being sent to Cdiscount by someone else right now: wait a "
+                "moment and refresh the page.",
+                invoice=move.name,
+            ),
+        )
 
+    @api.model
+    def _same_order_refusal(self, move):
+        return Refusal(
+            send_refusal.SAME_ORDER,
+            _(
+                "%(invoice)s: another invoice of order %(ref)s is in the same selection; "
+                "Cdiscount keeps one invoice per order.",
+                invoice=move.name,
+                ref=move.cdiscount_order_ref,
+            ),
+        )
+
+    # --- bulk -----------------------------------------------------------------------
     @api.model
     def _prepare(self, moves, account, document_format, replace, result):
         """{order ref: (move, InvoiceFile)} for the eligible moves; the others are skipped."""
         files = {}
         for move in moves:
-            error = move._cdiscount_get_eligibility_error(replace=replace)
-            if not error and move.cdiscount_order_ref in files:
-                error = _(
-                    "%(invoice)s: another invoice of order %(ref)s is in the same selection; "
-                    "Cdiscount keeps one invoice per order.",
-                    invoice=move.name,
-                    ref=move.cdiscount_order_ref,
-                )
-            if error:
-                result["skipped"][error].append(move.id)
+            refusal = move._cdiscount_refusal(replace=replace)
+            if not refusal and move.cdiscount_order_ref in files:
+                refusal = self._same_order_refusal(move)
+            if refusal:
+                result.skip(move, refusal)
                 continue
             file, error = move._cdiscount_prepare_file(account, document_format)
             if error:
-                result["uploads"] |= self.env["cdiscount.upload"]._cdiscount_record_error(
-                    move, account, error
-                )
+                result.uploads |= result.uploads._cdiscount_record_error(move, account, error)
                 continue
             files[move.cdiscount_order_ref] = (move, file)
         return files
@@ -84,41 +170,30 @@ class CdiscountSender(models.AbstractModel):
     @api.model
     def _send_files(self, account, files, result, replace=False):
         """Upload prepared files {order ref: (move, InvoiceFile)} as ZIPs within the limits."""
-        uploads = self.env["cdiscount.upload"]
         try:
             client = account._cdiscount_client()
         except UserError as exc:  # incomplete account: said on each invoice, nothing sent
             for move, _file in files.values():
-                uploads |= uploads._cdiscount_record_error(move, account, exc.args[0])
-            return uploads
+                result.uploads |= result.uploads._cdiscount_record_error(move, account, exc.args[0])
+            return
         for planned in self._plan(account, files, result):
             still_ours = self._relock(planned, files, result, replace)
             if still_ours:
-                uploads |= self._upload_zip(account, client, still_ours, files)
-        return uploads
+                moves_files = [files[file.order_id] for file in still_ours]
+                result.uploads |= self._upload(account, client, moves_files)
 
     @api.model
     def _relock(self, planned, files, result, replace):
-        """The files of the next ZIP whose invoices are still ours and still to send.
-
-        Each accepted ZIP is committed, and a commit releases every lock: lock the invoices
-        of each ZIP again, and check them again, so another process that took one of them
-        meanwhile never makes it go twice."""
+        """The files of the next ZIP whose invoices are still ours and still to send: another
+        process that took one of them since the last commit never makes it go twice."""
         moves = self.env["account.move"].concat(*(files[f.order_id][0] for f in planned))
-        try:
-            with self.env.cr.savepoint(flush=False):
-                free = self._lock(moves, result)
-        except pg_errors.SerializationFailure:  # changed by a transaction that just committed
-            for move in moves:
-                result["skipped"][self._busy_reason()].append(move.id)
-            return []
-        free.invalidate_recordset()
+        free = self._lock(moves, result)
         keep = []
         for file in planned:
             move = files[file.order_id][0]
-            error = move in free and move._cdiscount_get_eligibility_error(replace=replace)
-            if error:
-                result["skipped"][error].append(move.id)
+            refusal = move in free and move._cdiscount_refusal(replace=replace)
+            if refusal:
+                result.skip(move, refusal)
             elif move in free:
                 keep.append(file)
         return keep
@@ -132,54 +207,66 @@ class CdiscountSender(models.AbstractModel):
                 max_bytes=account.max_request_bytes,
             )
         except BundleError as exc:  # one file alone over the request limit
-            move = files[exc.culprit][0]
-            result["skipped"][str(exc)].append(move.id)
-            del files[exc.culprit]
+            move = files.pop(exc.culprit)[0]
+            result.skip(move, Refusal(send_refusal.TOO_LARGE, str(exc)))
             return self._plan(account, files, result)
 
     @api.model
-    def _upload_zip(self, account, client, planned, files):
-        """One ZIP import; its outcome is recorded (and committed) on every invoice in it."""
-        moves_files = [files[file.order_id] for file in planned]
+    def _send_single_prepared(self, move, file, result):
+        """One built file with the single-order endpoint; what stops it is a refusal."""
+        account = move.cdiscount_account_id
+        try:
+            client = account._cdiscount_client()
+            result.uploads |= self._upload(account, client, [(move, file)], single=True)
+        except UserError as exc:  # an incomplete account: nothing was sent
+            result.skip(move, Refusal(send_refusal.ACCOUNT_INCOMPLETE, exc.args[0]))
+        except OctopiaError as exc:
+            error = account._cdiscount_describe_error(exc, move)
+            result.skip(move, Refusal(send_refusal.NOT_SENT, error))
+
+    # --- the one method that uploads ------------------------------------------------
+    @api.model
+    def _upload(self, account, client, moves_files, single=False):
+        """Upload checked files [(move, InvoiceFile)]: one with the single-order endpoint
+        (`single`), else one ZIP import. Written ahead and committed before the request, the
+        outcome recorded and committed after it. Returns the cdiscount.upload lines.
+
+        Refused before Cdiscount took the files: `single` drops the lines and raises the
+        OctopiaError (its caller tells the user); a ZIP keeps them as "Not sent" (or, from
+        the queue, leaves passing refusals queued)."""
         uploads = self.env["cdiscount.upload"]._cdiscount_record_pending(account, moves_files)
         self._commit()
         uploads._cdiscount_hold()
-        path = bundle.write_zip(planned)
         try:
-            report = client.upload_bulk([path])
+            report = self._post(client, moves_files, single)
         except OutcomeUnknownError as exc:
             self._record(partial(uploads._cdiscount_lost, str(exc)))
         except OctopiaError as exc:
+            if single:
+                self._record(uploads._cdiscount_discard)
+                raise
             self._record(partial(self._not_sent, uploads, account, exc))
         else:
-            self._record(partial(self._accepted, account, report, uploads))
-        finally:
-            os.unlink(path)
+            kind = "single" if single else "bulk"
+            self._record(partial(self._accepted, account, report, uploads, kind))
         return uploads.exists()
 
     @api.model
-    def _accepted(self, account, report, uploads):
-        imp = self.env["cdiscount.import"]._cdiscount_create_from_report(
-            account, report, kind="bulk"
-        )
-        uploads._cdiscount_accepted(imp)
-        account._cdiscount_schedule_sync()
+    def _post(self, client, moves_files, single):
+        if single:
+            ((_move, file),) = moves_files
+            return client.upload_order_invoice(file.order_id, file)
+        path = bundle.write_zip([file for _move, file in moves_files])
+        try:
+            return client.upload_bulk([path])
+        finally:
+            os.unlink(path)
 
     @api.model
-    def _record(self, write):
-        """Record an upload's outcome and commit it. A concurrent transaction that touched
-        the same invoices makes PostgreSQL refuse the commit: the outcome is written again
-        in a fresh transaction (the pending lines are already committed), never sent again."""
-        for attempt in range(3):
-            try:
-                write()
-                self._commit()
-                return
-            except pg_errors.SerializationFailure:
-                if modules.module.current_test or attempt == 2:
-                    raise
-                self.env.cr.rollback()
-                self.env.invalidate_all()
+    def _accepted(self, account, report, uploads, kind):
+        imp = self.env["cdiscount.import"]._cdiscount_create_from_report(account, report, kind)
+        uploads._cdiscount_accepted(imp)
+        account._cdiscount_schedule_sync()
 
     @api.model
     def _not_sent(self, uploads, account, error):
@@ -193,9 +280,29 @@ class CdiscountSender(models.AbstractModel):
         uploads._cdiscount_not_sent(account._cdiscount_describe_error(error))
 
     @api.model
+    def _record(self, write):
+        """Record an upload's outcome and commit it. A concurrent transaction that touched
+        the same invoices makes PostgreSQL refuse the commit: the outcome is written again
+        in a fresh transaction (the pending lines are already committed), never sent again."""
+        for attempt in range(3):
+            try:
+                write()
+                self._commit()
+                return
+            except pg_errors.SerializationFailure:
+                if not self._can_commit() or attempt == 2:
+                    raise
+                self.env.cr.rollback()
+                self.env.invalidate_all()
+
+    @api.model
+    def _can_commit(self):
+        return self.env["account.move"]._can_commit()
+
+    @api.model
     def _commit(self):
-        """An accepted import must never be forgotten, whatever fails after it."""
-        if not modules.module.current_test:
+        """An accepted upload must never be forgotten, whatever fails after it."""
+        if self._can_commit():
             self.env.cr.commit()  # pylint: disable=invalid-commit
 
     # --- the background queue ------------------------------------------------------
@@ -221,11 +328,8 @@ class CdiscountSender(models.AbstractModel):
         for (document_format, replace), group in groups.items():
             users = group.cdiscount_queue_user_id
             result = self._send_bulk(group, document_format, replace)
-            for reason, skipped in result["skipped"].items():
-                if reason == self._busy_reason():
-                    busy |= skipped
-                else:
-                    skipped.sudo().write({"cdiscount_queued": False})
+            busy |= result.skipped_moves(send_refusal.BUSY)
+            (result.skipped_moves() - busy).sudo().write({"cdiscount_queued": False})
             self._notify_users(users, result)
             self._commit()
         return busy
@@ -243,13 +347,12 @@ class CdiscountSender(models.AbstractModel):
 
     @api.model
     def _summary_text(self, result):
-        uploads = result["uploads"]
+        uploads = result.uploads
         sent = len(uploads.filtered(lambda u: u.state in ("running", "unknown")))
         failed = len(uploads.filtered(lambda u: u.state == "error"))
-        skipped = sum(len(m) for m in result["skipped"].values())
         return _(
             "Cdiscount: %(sent)s invoice(s) sent, %(failed)s not sent, %(skipped)s skipped.",
             sent=sent,
             failed=failed,
-            skipped=skipped,
+            skipped=len(result.skipped_moves()),
         )

@@ -29,8 +29,8 @@ class TestBulkSend(CdiscountCommon):
         wizard = self._wizard(good | draft | no_order)
         self.assertEqual((wizard.eligible_count, wizard.ineligible_count), (3, 3))
         self.assertIn("2 invoice(s): ", wizard.ineligible_summary)  # the two drafts, said once
-        self.assertIn("is not posted", wizard.ineligible_summary)
-        self.assertIn("not linked to a Cdiscount order", wizard.ineligible_summary)
+        self.assertIn("Not posted: confirm them", wizard.ineligible_summary)
+        self.assertIn("Not linked to a Cdiscount order", wizard.ineligible_summary)
         wizard.action_send()
         self.assertEqual(wizard.state, "done")
         self.assertEqual(set(good.mapped("cdiscount_state")), {"running"})
@@ -92,7 +92,7 @@ class TestBulkSend(CdiscountCommon):
         self.account.max_files_per_zip = 2
         invoices = self.env["account.move"].concat(*(self._invoice() for _i in range(5)))
         result = self.env["cdiscount.sender"]._send_bulk(invoices)
-        imports = result["uploads"].import_id
+        imports = result.uploads.import_id
         self.assertEqual(len(imports), 3)
         self.assertEqual(sorted(imports.mapped("file_count")), [1, 2, 2])
         self.assertEqual(self._bulk_posts(), 3)
@@ -109,8 +109,8 @@ class TestBulkSend(CdiscountCommon):
         sizes = [len(m._cdiscount_get_ubl()) for m in invoices]
         self.account.max_request_bytes = max(sizes) * 2 + 400  # room for about one file
         result = self.env["cdiscount.sender"]._send_bulk(invoices)
-        self.assertGreaterEqual(len(result["uploads"].import_id), 2)
-        self.assertEqual(len(result["uploads"]), 3)
+        self.assertGreaterEqual(len(result.uploads.import_id), 2)
+        self.assertEqual(len(result.uploads), 3)
 
     def test_partial_success_is_resolved_file_by_file(self):
         known = self._invoice()
@@ -221,8 +221,9 @@ class TestBulkSend(CdiscountCommon):
         refund.action_post()
         self.account.upload_credit_notes = True
         result = self.env["cdiscount.sender"]._send_bulk(invoice | refund)
-        self.assertEqual(len(result["uploads"]), 1)
-        reasons = " ".join(result["skipped"])
+        self.assertEqual(len(result.uploads), 1)
+        self.assertEqual(list(result.skipped), ["same_order"])
+        reasons = " ".join(r.message for r in result.refusals())
         self.assertIn("same selection", reasons)
 
     def test_lost_answer_of_a_zip_is_adopted_for_every_invoice(self):

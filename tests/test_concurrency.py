@@ -26,7 +26,7 @@ from odoo.modules import module as odoo_module
 from odoo.modules.registry import DummyRLock, Registry
 from odoo.service.model import retrying
 from odoo.tests.common import BaseCase, get_db_name, tagged
-from odoo.tools import mute_logger
+from odoo.tools import config, mute_logger
 
 from ..octopia import auth, wire
 from ..octopia.sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_SELLER_ID, SandboxServer
@@ -169,6 +169,7 @@ class TestConcurrency(SandboxRequests, BaseCase):
         with (
             patch.object(Registry, "_lock", DummyRLock()),
             patch.object(odoo_module, "current_test", odoo_module.current_test and not live),
+            patch.dict(config.options, {"test_enable": config["test_enable"] and not live}),
             mute_logger("odoo.sql_db"),
         ):
             for thread in threads:

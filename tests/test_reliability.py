@@ -23,6 +23,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.modules import module as odoo_module
 from odoo.modules.neutralize import get_neutralization_queries
 from odoo.tests import new_test_user, tagged
+from odoo.tools import config
 
 from ..octopia import wire
 from ..octopia.client import OctopiaClient
@@ -588,7 +589,8 @@ class TestReliability(FaultTools, CdiscountCommon):
     def _commits_and_a_crash(self):
         """Emulate production commits inside the test transaction.
 
-        The addon commits only outside tests (`modules.module.current_test`); here it commits
+        The addon commits only when Odoo's `_can_commit()` says so, never in tests (Odoo's
+        test flags `modules.module.current_test` and `test_enable`); here it commits
         for real, into a savepoint: each `cr.commit()` moves the savepoint "last commit"
         forward. The block must end with a psycopg2.OperationalError (the connection died):
         everything since the last commit is rolled back, as PostgreSQL would."""
@@ -602,7 +604,11 @@ class TestReliability(FaultTools, CdiscountCommon):
             cr.execute("SAVEPOINT cdiscount_last_commit")
 
         crashed = False
-        with patch.object(cr, "commit", commit), patch.object(odoo_module, "current_test", False):
+        with (
+            patch.object(cr, "commit", commit),
+            patch.object(odoo_module, "current_test", False),
+            patch.dict(config.options, {"test_enable": False}),
+        ):
             try:  # not self.assertRaises: Odoo's opens a savepoint that a commit would close
                 yield
             except psycopg2.OperationalError:

@@ -5,6 +5,8 @@ from markupsafe import Markup
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from ..models.cdiscount_selections import DOCUMENT_FORMATS
+
 BACKGROUND_PARAM = "cdiscount_invoice_upload.background_threshold"
 DEFAULT_BACKGROUND_THRESHOLD = 100
 
@@ -17,7 +19,7 @@ class AccountMoveCdiscountSend(models.TransientModel):
 
     move_ids = fields.Many2many("account.move", string="Invoices", required=True)
     document_format = fields.Selection(
-        [("ubl", "UBL 2.1 (EN 16931)"), ("pdf", "PDF")],
+        DOCUMENT_FORMATS,
         string="Format",
         required=True,
         default="ubl",
@@ -61,46 +63,46 @@ class AccountMoveCdiscountSend(models.TransientModel):
         )
         for wizard in self:
             reasons = wizard._ineligible_reasons()
-            refused = sum(len(moves) for moves in reasons.values())
+            refused = sum(len(refusals) for refusals in reasons.values())
             wizard.eligible_count = len(wizard.move_ids) - refused
             wizard.ineligible_count = refused
             wizard.ineligible_summary = self._reasons_html(reasons)
             wizard.in_background = wizard.eligible_count > threshold
 
     def _ineligible_reasons(self):
-        """{reason: invoices}, the reason said once for all the invoices it concerns."""
-        reasons = defaultdict(lambda: self.env["account.move"])
+        """{code: {invoice: Refusal}}: each reason is said once for the invoices it concerns."""
+        reasons = defaultdict(dict)
         for move in self.move_ids:
-            error = move._cdiscount_get_eligibility_error(replace=self.replace)
-            if error:
-                reasons[self._generic_reason(move, error)] |= move
+            refusal = move._cdiscount_refusal(replace=self.replace)
+            if refusal:
+                reasons[refusal.code][move] = refusal
         return reasons
 
-    @staticmethod
-    def _generic_reason(move, error):
-        # Messages name the invoice; grouping wants the reason without it.
-        return error.replace(move._cdiscount_label(), "").lstrip(" :").strip() or error
-
     def _reasons_html(self, reasons):
+        """One line per reason code: its text, then the invoices it concerns."""
         if not reasons:
             return False
         items = Markup().join(
             Markup("<li>%s<br/><small>%s</small></li>")
-            % (reason, _("%(count)s invoice(s): %(names)s", count=len(moves), names=names))
-            for reason, moves in sorted(reasons.items(), key=lambda r: -len(r[1]))
-            for names in [self._invoice_names(moves)]
+            % (self._group_text(refusals), self._invoice_count_names(refusals))
+            for refusals in sorted(reasons.values(), key=lambda r: -len(r))
         )
         return Markup("<ul>%s</ul>") % items
 
     @staticmethod
-    def _invoice_names(moves, limit=20):
-        names = [move._cdiscount_label() for move in moves]
-        return ", ".join(names[:limit]) + (", …" if len(names) > limit else "")
+    def _group_text(refusals):
+        """The code's own sentence; a reason without one (a document that cannot be built)
+        concerns each invoice alone, so its own messages are said."""
+        texts = {refusal.group_text() for refusal in refusals.values()}
+        return "\n".join(sorted(texts))
+
+    def _invoice_count_names(self, refusals, limit=20):
+        names = [move._cdiscount_label() for move in refusals]
+        names = ", ".join(names[:limit]) + (", …" if len(names) > limit else "")
+        return _("%(count)s invoice(s): %(names)s", count=len(refusals), names=names)
 
     def _eligible_moves(self):
-        return self.move_ids.filtered(
-            lambda m: not m._cdiscount_get_eligibility_error(replace=self.replace)
-        )
+        return self.move_ids.filtered(lambda m: not m._cdiscount_refusal(replace=self.replace))
 
     def action_send(self):
         """Send the eligible invoices now, or queue them for the background sender."""
@@ -128,7 +130,7 @@ class AccountMoveCdiscountSend(models.TransientModel):
         return self._reopen()
 
     def _result_html(self, result):
-        uploads = result["uploads"]
+        uploads = result.uploads
         imports = uploads.import_id
         lines = [
             _(
@@ -157,7 +159,7 @@ class AccountMoveCdiscountSend(models.TransientModel):
                 )
             )
         body = Markup("<br/>").join(lines)
-        skipped = self._reasons_html(result["skipped"])
+        skipped = self._reasons_html(result.skipped)
         return body + (Markup("<p>%s</p>") % _("Skipped:") + skipped if skipped else "")
 
     def _reopen(self):
