@@ -12,6 +12,7 @@
         "security/cdiscount_invoice_upload_security.xml",
         "security/ir.model.access.csv",
         "data/ir_cron_data.xml",
+        "data/mail_activity_type_data.xml",
         "views/cdiscount_account_views.xml",
         "views/cdiscount_import_views.xml",
         "views/account_move_views.xml",

@@ -16,6 +16,7 @@ from ..octopia.errors import (
     RateLimitedError,
     UnavailableError,
 )
+from .cdiscount_selections import DOCUMENT_FORMATS
 
 _logger = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ class CdiscountAccount(models.Model):
         copy=False,
     )
     document_format = fields.Selection(
-        [("ubl", "UBL 2.1 (EN 16931)"), ("pdf", "PDF")],
+        DOCUMENT_FORMATS,
         required=True,
         default="ubl",
         help="UBL is structured and checked against EN 16931 before it leaves. PDF reuses the "

@@ -10,6 +10,7 @@ from odoo.tools.translate import LazyTranslate
 from ..octopia import wire
 from ..octopia.errors import OctopiaError
 from . import refusal_codes
+from .cdiscount_selections import DOCUMENT_FORMATS, STATE_BY_STATUS
 
 _logger = logging.getLogger(__name__)
 
@@ -54,9 +55,7 @@ class CdiscountUpload(models.Model):
     company_id = fields.Many2one(related="move_id.company_id", store=True, index=True)
     import_id = fields.Many2one("cdiscount.import", readonly=True, index=True, ondelete="set null")
     file_name = fields.Char(readonly=True)
-    document_format = fields.Selection(
-        [("ubl", "UBL 2.1"), ("pdf", "PDF")], string="Format", readonly=True
-    )
+    document_format = fields.Selection(DOCUMENT_FORMATS, string="Format", readonly=True)
     attachment_id = fields.Many2one(
         "ir.attachment", string="Sent File", readonly=True, index="btree_not_null"
     )
@@ -280,7 +279,7 @@ class CdiscountUpload(models.Model):
         """Write one file result of an import report (unknown values kept as text)."""
         self.ensure_one()
         previous = self.state
-        state = FILE_STATE.get(result.status, self.state)
+        state = self._cdiscount_state_of(result.status) or self.state
         self.sudo().write(
             {
                 "state": state,
@@ -293,11 +292,18 @@ class CdiscountUpload(models.Model):
         if state != previous and state in ("failure", "success"):
             self._cdiscount_on_result()
 
+    @api.model
+    def _cdiscount_state_of(self, status):
+        """Our state for Cdiscount's status of a file, or None when it is not one of ours."""
+        state = STATE_BY_STATUS.get(status)
+        return state if state in dict(UPLOAD_STATES) else None
+
     def _cdiscount_without_file_result(self, import_status):
         """A final import that says nothing of these files: its own status tells when it is
         all-or-nothing; a partial one leaves them unknown, said plainly."""
         if import_status in (wire.STATUS_SUCCESS, wire.STATUS_FAILURE):
-            self.sudo().write({"state": FILE_STATE[import_status], "file_status": import_status})
+            state = self._cdiscount_state_of(import_status)
+            self.sudo().write({"state": state, "file_status": import_status})
         else:
             self.sudo().write(
                 {
@@ -424,13 +430,6 @@ class CdiscountUpload(models.Model):
                 ("create_date", "<=", self.create_date + timedelta(minutes=1)),
             ]
         )
-
-
-FILE_STATE = {
-    wire.STATUS_RUNNING: "running",
-    wire.STATUS_SUCCESS: "success",
-    wire.STATUS_FAILURE: "failure",
-}
 
 
 def log_note(record, body, attachments=None):
