@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 OLDEST_VENV ?= .venv-oldest
 PIP_FLAGS := --quiet --disable-pip-version-check
 
-.PHONY: demo odoo-demo odoo-demo-clean test test-core test-core-oldest test-odoo lint lock bench bench-odoo clean
+.PHONY: demo odoo-demo odoo-demo-clean test test-core test-core-oldest test-odoo lint readme lock bench bench-odoo clean
 
 # Pinned: requirements-dev.lock is the exact set, changed only by `make lock`.
 $(VENV)/.installed: requirements-dev.txt requirements-dev.lock
@@ -58,6 +58,11 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	tools/pylint_odoo.sh $(VENV)
+	$(PYTHON) tools/gen_readme.py --check
+
+# README.rst from __manifest__.py and readme/*.rst (tools/gen_readme.py; docs/development.rst).
+readme:
+	$(PYTHON) tools/gen_readme.py
 
 bench: $(VENV)/.installed
 	$(PY) bench/bench_core.py
