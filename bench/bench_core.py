@@ -286,13 +286,18 @@ def print_table(rows, out=sys.stdout):
         )
         for r in rows
     ]
+    write_grid(headers, table, out, align=str.rjust)
+
+
+def write_grid(headers, table, out, align=str.ljust):
+    """An RST grid table of strings: headers left-aligned, values by `align` (bench_odoo too)."""
     widths = [max(len(x) for x in col) for col in zip(headers, *table, strict=True)]
     line = "+".join("-" * (w + 2) for w in widths)
     out.write(f"+{line}+\n")
     out.write("| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)) + " |\n")
     out.write(f"+{line.replace('-', '=')}+\n")
     for row in table:
-        out.write("| " + " | ".join(v.rjust(w) for v, w in zip(row, widths, strict=True)) + " |\n")
+        out.write("| " + " | ".join(align(v, w) for v, w in zip(row, widths, strict=True)) + " |\n")
         out.write(f"+{line}+\n")
 
 

@@ -40,7 +40,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path[:0] = [str(ROOT), str(HERE)]
 
-from bench_core import split_multipart  # noqa: E402
+from bench_core import split_multipart, write_grid  # noqa: E402
 
 from octopia import sandbox as sandbox_module  # noqa: E402
 from octopia import sandbox_state, wire  # noqa: E402
@@ -49,7 +49,6 @@ from octopia.sandbox import DEMO_SELLER_ID, SandboxServer  # noqa: E402
 WORKER = HERE / "bench_odoo_worker.py"
 TAG = "A"  # the main set of orders
 PDF_TAG = "P"  # a few orders for the PDF phase
-MIB = 1024 * 1024
 BOOTSTRAP = """import runpy, sys
 sys.argv = [{worker!r}, {phase!r}, {args!r}]
 runpy.run_path({worker!r}, init_globals={{"env": env}}, run_name="__main__")
@@ -628,14 +627,7 @@ def print_table(rows, out=sys.stdout):
         (m, v, g, "info" if ok is None else ("met" if ok else "NOT MET"))
         for m, v, g, ok, *_c in rows
     ]
-    widths = [max(len(x) for x in col) for col in zip(headers, *table, strict=True)]
-    line = "+".join("-" * (w + 2) for w in widths)
-    out.write(f"+{line}+\n")
-    out.write("| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)) + " |\n")
-    out.write(f"+{line.replace('-', '=')}+\n")
-    for row in table:
-        out.write("| " + " | ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) + " |\n")
-        out.write(f"+{line}+\n")
+    write_grid(headers, table, out)
 
 
 def main(argv=None):

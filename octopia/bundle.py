@@ -41,7 +41,6 @@ COMPRESSION_BY_KIND = {
     KIND_XML: zipfile.ZIP_DEFLATED,
 }
 
-PDF_MAGIC = b"%PDF-"
 _UTF8_BOM = b"\xef\xbb\xbf"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _SNIFF_BYTES = 512
@@ -166,7 +165,7 @@ def check_order_id(order_id: str) -> str:
 
 def sniff_kind(head: bytes) -> str | None:
     """The kind ("pdf", "xml" or None) told by the first bytes of a file; strict for PDF."""
-    if head.startswith(PDF_MAGIC):
+    if head.startswith(wire.PDF_MAGIC):
         return KIND_PDF
     if head.startswith(_UTF16_BOMS):
         return KIND_XML

@@ -5,8 +5,8 @@ import tempfile
 from pathlib import Path
 
 from . import bundle, samples, wire
-from .cli import emit, progress
 from .client import OctopiaClient
+from .console import emit, progress
 from .errors import BundleError
 from .sandbox import SandboxServer
 

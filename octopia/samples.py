@@ -17,8 +17,6 @@ from lxml import etree
 
 from . import wire
 
-CAC_NS = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
-CBC_NS = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
 CUSTOMIZATION_ID = "urn:cen.eu:en16931:2017"
 PROFILE_ID = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"  # BT-23, optional in EN 16931
 INVOICE_TYPE_CODE = "380"  # UNTDID 1001: commercial invoice
@@ -89,11 +87,11 @@ class _Builder:
 
     @staticmethod
     def cac(parent, name):
-        return etree.SubElement(parent, f"{{{CAC_NS}}}{name}")
+        return etree.SubElement(parent, f"{{{wire.UBL_CAC_NS}}}{name}")
 
     @staticmethod
     def cbc(parent, name, text, **attrib):
-        element = etree.SubElement(parent, f"{{{CBC_NS}}}{name}", attrib)
+        element = etree.SubElement(parent, f"{{{wire.UBL_CBC_NS}}}{name}", attrib)
         element.text = str(text)
         return element
 
@@ -208,7 +206,9 @@ def ubl_invoice(
         if credit_note
         else (wire.UBL_INVOICE_NS, "Invoice", "InvoiceTypeCode", INVOICE_TYPE_CODE)
     )
-    root = etree.Element(f"{{{ns}}}{tag}", nsmap={None: ns, "cac": CAC_NS, "cbc": CBC_NS})
+    root = etree.Element(
+        f"{{{ns}}}{tag}", nsmap={None: ns, "cac": wire.UBL_CAC_NS, "cbc": wire.UBL_CBC_NS}
+    )
     b.cbc(root, "CustomizationID", CUSTOMIZATION_ID)
     b.cbc(root, "ProfileID", PROFILE_ID)
     b.cbc(root, "ID", number)

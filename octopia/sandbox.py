@@ -25,12 +25,20 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlparse, urlsplit
 
 from . import wire
-from .sandbox_state import FAULTS, Fault, FaultBook, Limits, SandboxState, bulk_part, single_file
+from .sandbox_state import (
+    AUTH_PATH,
+    FAULTS,
+    Fault,
+    FaultBook,
+    Limits,
+    SandboxState,
+    bulk_part,
+    single_file,
+)
 
 _logger = logging.getLogger(__name__)
 
 API_PREFIX = urlparse(wire.DEFAULT_API_URL).path.rstrip("/")
-AUTH_PATH = urlparse(wire.DEFAULT_AUTH_URL).path
 
 DEMO_CLIENT_ID = "demo-client"
 DEMO_CLIENT_SECRET = "demo-secret"

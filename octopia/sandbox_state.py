@@ -36,9 +36,8 @@ CODE_ORDER_REFERENCE_MISMATCH = "OrderReferenceMismatch"
 CODE_FILE_TOO_LARGE = "FileTooLarge"
 CODE_TOO_MANY_FILES = "TooManyFiles"
 
-_UBL_CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
-_UBL_CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
-_UBL_ORDER_REF = f"{{{_UBL_CAC}}}OrderReference/{{{_UBL_CBC}}}ID"
+_DOCUMENT_EXTS = (wire.EXT_PDF, wire.EXT_XML)  # the only documents accepted
+_UBL_ORDER_REF = f"{{{wire.UBL_CAC_NS}}}OrderReference/{{{wire.UBL_CBC_NS}}}ID"
 
 
 def utc_now():
@@ -99,16 +98,16 @@ def check_document(order_id, name, content):
     if not content:
         return CODE_EMPTY_FILE, "the file is empty"
     kind = _extension(name)
-    if kind not in (wire.EXT_PDF, wire.EXT_XML):
+    if kind not in _DOCUMENT_EXTS:
         kind = (
             wire.EXT_PDF
-            if content.startswith(b"%PDF-")
+            if content.startswith(wire.PDF_MAGIC)
             else (wire.EXT_XML if content.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<") else "")
         )
     if kind == wire.EXT_PDF:
         return (
             None
-            if content.startswith(b"%PDF-")
+            if content.startswith(wire.PDF_MAGIC)
             else (CODE_INVALID_DOCUMENT, "the file is not a PDF document")
         )
     if kind == wire.EXT_XML:
@@ -141,7 +140,7 @@ def name_error(name):
     ext = _extension(name)
     if ext == wire.EXT_ZIP:
         return CODE_UNSUPPORTED_FORMAT, f"{name}: nested archives are not supported"
-    if ext not in (wire.EXT_PDF, wire.EXT_XML):
+    if ext not in _DOCUMENT_EXTS:
         return CODE_UNSUPPORTED_FORMAT, f"{name}: only .pdf and .xml files are accepted"
     if not re.match(wire.ORDER_ID_PATTERN, wire.order_id_from_file_name(name)):
         return CODE_INVALID_FILE_NAME, f"{name}: the file name is not an order id"

@@ -78,8 +78,6 @@ STATUS_RUNNING = "Running"  # DOC
 STATUS_SUCCESS = "Success"  # DOC
 STATUS_PARTIAL = "PartialSuccess"  # DOC
 STATUS_FAILURE = "Failure"  # DOC
-IMPORT_STATUSES = (STATUS_RUNNING, STATUS_SUCCESS, STATUS_PARTIAL, STATUS_FAILURE)
-FILE_STATUSES = (STATUS_RUNNING, STATUS_SUCCESS, STATUS_FAILURE)
 FINAL_STATUSES = (STATUS_SUCCESS, STATUS_PARTIAL, STATUS_FAILURE)
 
 # Processing steps a file goes through (DOC: order check -> file check -> extract/upload).
@@ -88,7 +86,6 @@ STEP_ORDER_CHECK = "OrderCheck"
 STEP_FILE_CHECK = "FileCheck"
 STEP_UPLOAD = "Upload"
 STEP_DONE = "Integrated"
-STEPS = (STEP_ORDER_CHECK, STEP_FILE_CHECK, STEP_UPLOAD, STEP_DONE)
 
 # --- Problem+json error bodies (DOC, fields partly ASSUMED) --------------------------
 PROBLEM_TITLE = "title"
@@ -106,8 +103,11 @@ MIME_PDF = "application/pdf"
 MIME_XML = "application/xml"
 MIME_ZIP = "application/zip"
 MIME_BY_EXT = {EXT_PDF: MIME_PDF, EXT_XML: MIME_XML, EXT_ZIP: MIME_ZIP}
+PDF_MAGIC = b"%PDF-"  # ISO 32000: how a PDF file begins
 UBL_INVOICE_NS = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"  # OASIS
 UBL_CREDIT_NOTE_NS = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"  # OASIS
+UBL_CAC_NS = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"  # OASIS
+UBL_CBC_NS = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"  # OASIS
 UBL_ROOTS = (f"{{{UBL_INVOICE_NS}}}Invoice", f"{{{UBL_CREDIT_NOTE_NS}}}CreditNote")
 
 # ASSUMED limits (not published); every one is configurable by the caller.

@@ -18,7 +18,7 @@ from octopia.client import OctopiaClient
 from octopia.demo import run_demo
 from octopia.sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_SELLER_ID
 
-ROOT = Path(__file__).resolve().parents[2]  # the addon root, where `python -m octopia` runs
+ROOT = Path(__file__).resolve().parents[1]  # the addon root, where `python -m octopia` runs
 ENV_VARS = tuple(cli.ENV.values())
 POST_ORDER = "/orders/"
 IMPORTS = "/order-invoice-imports"

@@ -13,7 +13,7 @@ from lxml import etree
 from octopia import bundle, samples, wire
 from octopia.errors import BundleError
 
-NS = {"cac": samples.CAC_NS, "cbc": samples.CBC_NS}
+NS = {"cac": wire.UBL_CAC_NS, "cbc": wire.UBL_CBC_NS}
 AWKWARD_LINES = (
     ("Câble USB-C", 3, "19.99", 20),
     ("Stylo", 7, "0.333", "5.5"),

@@ -1,8 +1,9 @@
 """pytest plugin for the Odoo-free tier.
 
 The repository root is an Odoo addon whose __init__.py imports odoo. pytest would collect the
-root and octopia/ as packages and import their __init__.py; collect them as plain folders so
-that only the Odoo-free core (imported as the top-level package `octopia`) is ever loaded.
+root, on its way to tests_core/, as a package and import its __init__.py; collect it as a plain
+folder so that only the Odoo-free core (imported as the top-level package `octopia`) is ever
+loaded.
 """
 
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PLAIN = {ROOT, ROOT / "octopia"}
+PLAIN = {ROOT}
 
 
 def pytest_collect_directory(path, parent):
