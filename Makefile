@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 OLDEST_VENV ?= .venv-oldest
 PIP_FLAGS := --quiet --disable-pip-version-check
 
-.PHONY: demo odoo-demo odoo-demo-clean test test-core test-core-oldest test-odoo lint readme lock bench bench-odoo clean
+.PHONY: demo odoo-demo odoo-demo-clean test test-core test-core-oldest test-odoo lint readme lock bench bench-odoo clean wheel
 
 # Pinned: requirements-dev.lock is the exact set, changed only by `make lock`.
 $(VENV)/.installed: requirements-dev.txt requirements-dev.lock
@@ -54,6 +54,10 @@ test-core-oldest: $(OLDEST_VENV)/.installed
 test-odoo:
 	tools/test_odoo.sh
 
+# One wheel per Odoo series in dist/ (tools/build_wheels.sh; docs/packaging.rst).
+wheel: $(VENV)/.installed
+	PYTHON=$(PY) tools/build_wheels.sh
+
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -78,4 +82,4 @@ bench-odoo: $(VENV)/.installed
 	PYTHON=$(PY) bench/bench_odoo.sh $(BENCH_ODOO_ARGS)
 
 clean:
-	rm -rf $(VENV) $(OLDEST_VENV) .pytest_cache build-odoo-test*.log build-bench-odoo.log
+	rm -rf $(VENV) $(OLDEST_VENV) .pytest_cache dist build/wheel build/wheel-site build-odoo-test*.log build-bench-odoo.log
