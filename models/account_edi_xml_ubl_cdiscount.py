@@ -153,7 +153,7 @@ class AccountEdiXmlUblCdiscount(models.AbstractModel):
     def _add_invoice_header_nodes(self, document_node, vals):
         # EXTENDS account_edi_ubl_cii (Odoo 19.0): Cdiscount matches the document with its own
         # order id; a credit note names the invoice it cancels.
-        super()._add_invoice_header_nodes(document_node, vals)
+        result = super()._add_invoice_header_nodes(document_node, vals)
         invoice = vals["invoice"]
         if invoice.cdiscount_order_ref:
             document_node["cac:OrderReference"]["cbc:ID"] = {"_text": invoice.cdiscount_order_ref}
@@ -165,17 +165,19 @@ class AccountEdiXmlUblCdiscount(models.AbstractModel):
                     "cbc:IssueDate": {"_text": origin.invoice_date},
                 }
             }
+        return result
 
     def _add_invoice_payment_means_nodes(self, document_node, vals):
         # EXTENDS account_edi_ubl_cii (Odoo 19.0): the order was paid through the marketplace,
         # not by transfer.
-        super()._add_invoice_payment_means_nodes(document_node, vals)
+        result = super()._add_invoice_payment_means_nodes(document_node, vals)
         payment_means = document_node["cac:PaymentMeans"]
         payment_means["cbc:PaymentMeansCode"] = {
             "_text": PAYMENT_MEANS_ONLINE,
             "name": PAYMENT_MEANS_ONLINE_NAME,
         }
         payment_means["cac:PayeeFinancialAccount"] = None
+        return result
 
     def _get_party_node(self, vals):
         # EXTENDS account_edi_ubl_cii (Odoo 19.0)
