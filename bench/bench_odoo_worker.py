@@ -19,7 +19,7 @@ from pathlib import Path
 import odoo
 from odoo import Command
 
-from odoo.addons.cdiscount_invoice_upload.octopia import auth, bundle, client, samples, wire
+from octopia import auth, bundle, client, samples, wire
 
 env = globals()["env"]  # injected by the odoo shell bootstrap
 
@@ -583,7 +583,7 @@ SYNC_STEPS = (
     (client.OctopiaClient, "get_import", "status read (HTTP)"),
     ("cdiscount.upload", "_cdiscount_reconcile_unknown", "reconcile lost answers"),
     ("cdiscount.import", "_cdiscount_apply_report", "apply report"),
-    ("cdiscount.upload", "_cdiscount_apply_file_result", "file results"),
+    ("cdiscount.upload", "_cdiscount_apply_file_results", "file results"),
     ("cdiscount.upload", "_cdiscount_update_activities", "activities"),
 )
 DEFAULT_CRON_LIMIT_S = 120  # Odoo's limit_time_real, which cron workers use by default

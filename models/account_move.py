@@ -4,9 +4,10 @@ import re
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
+from octopia import bundle, wire
+from octopia.errors import BundleError
+
 from .. import compat
-from ..octopia import bundle, wire
-from ..octopia.errors import BundleError
 from . import send_refusal
 from .cdiscount_selections import DOCUMENT_FORMATS
 from .cdiscount_upload import log_note

@@ -1,7 +1,8 @@
 from odoo import _, api, models
 
-from ..octopia import bundle
-from ..octopia.errors import BundleError
+from octopia import bundle
+from octopia.errors import BundleError
+
 from .cdiscount_sender import SendResult
 
 METHOD = "cdiscount"

@@ -5,10 +5,9 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from .. import compat
-from ..octopia import wire
-from ..octopia.client import OctopiaClient
-from ..octopia.errors import (
+from octopia import wire
+from octopia.client import OctopiaClient
+from octopia.errors import (
     AuthenticationError,
     ConfigurationError,
     ForbiddenError,
@@ -16,6 +15,8 @@ from ..octopia.errors import (
     RateLimitedError,
     UnavailableError,
 )
+
+from .. import compat
 from .cdiscount_selections import DOCUMENT_FORMATS
 
 _logger = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """What several models share, declared once: the document formats, and how Cdiscount's
 statuses map to ours."""
 
-from ..octopia import wire
+from octopia import wire
 
 DOCUMENT_FORMATS = [("ubl", "UBL 2.1 (EN 16931)"), ("pdf", "PDF")]
 

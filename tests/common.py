@@ -7,8 +7,8 @@ from odoo.tests import common as odoo_tests_common
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
-from ..octopia import auth
-from ..octopia.sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_SELLER_ID, SandboxServer
+from octopia import auth
+from octopia.sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_SELLER_ID, SandboxServer
 
 
 @contextlib.contextmanager

@@ -9,8 +9,9 @@ from lxml import etree
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
-from ..octopia import bundle
-from ..octopia.sandbox import DEMO_CLIENT_SECRET
+from octopia import bundle
+from octopia.sandbox import DEMO_CLIENT_SECRET
+
 from .common import CdiscountCommon
 from .test_reliability import BULK, SEND_CRON, FaultTools
 

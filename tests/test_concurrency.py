@@ -28,8 +28,9 @@ from odoo.service.model import retrying
 from odoo.tests.common import BaseCase, get_db_name, tagged
 from odoo.tools import config, mute_logger
 
-from ..octopia import auth, wire
-from ..octopia.sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_SELLER_ID, SandboxServer
+from octopia import auth, wire
+from octopia.sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_SELLER_ID, SandboxServer
+
 from .common import SandboxRequests
 
 BULK = wire.PATH_IMPORTS

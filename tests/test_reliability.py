@@ -25,9 +25,10 @@ from odoo.modules.neutralize import get_neutralization_queries
 from odoo.tests import new_test_user, tagged
 from odoo.tools import config
 
-from ..octopia import wire
-from ..octopia.client import OctopiaClient
-from ..octopia.sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_SELLER_ID, SandboxServer
+from octopia import wire
+from octopia.client import OctopiaClient
+from octopia.sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_SELLER_ID, SandboxServer
+
 from .common import CdiscountCommon, scheduled
 
 SELLER = DEMO_SELLER_ID
