@@ -1,3 +1,4 @@
+import time
 from datetime import timedelta
 
 from psycopg2 import errors as pg_errors
@@ -6,10 +7,12 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools.translate import LazyTranslate
 
+from octopia import wire
+from octopia.errors import NotFoundError, OctopiaError
+
 from .. import compat
-from ..octopia import wire
-from ..octopia.errors import NotFoundError, OctopiaError
 from .cdiscount_selections import STATE_BY_STATUS
+from .cdiscount_sender import CRON_RUN_SECONDS
 
 SYNC_MIN_INTERVAL = 60  # seconds between two reads of one import by the scheduler
 # Reads answered 404 in a row before an import is given up as unknown to Cdiscount.
@@ -106,8 +109,9 @@ class CdiscountImport(models.Model):
 
     # --- status sync --------------------------------------------------------------
     @api.model
-    def _cron_sync_imports(self, batch_size=50):
-        """Read every running import by id and write the file results on the invoices.
+    def _cron_sync_imports(self, batch_size=50, run_seconds=CRON_RUN_SECONDS):
+        """Read running imports by id and write the file results on the invoices, for about
+        `run_seconds` (at most `batch_size` imports), oldest read first.
 
         Under the scheduler, an import read less than a minute ago is not due yet: the job
         re-runs at once only while due imports remain, then comes back in a minute while
@@ -118,26 +122,31 @@ class CdiscountImport(models.Model):
             due_before = fields.Datetime.now() - timedelta(seconds=SYNC_MIN_INTERVAL)
             domain += ["|", ("last_sync_date", "=", False), ("last_sync_date", "<", due_before)]
         todo = self.search(domain, order="last_sync_date asc, id")
-        todo[:batch_size]._cdiscount_sync()
-        compat.cron_progress(
-            self.env, done=min(len(todo), batch_size), remaining=max(len(todo) - batch_size, 0)
-        )
-        if len(todo) <= batch_size and self.search_count([("state", "in", ("running", "other"))]):
+        done = todo[:batch_size]._cdiscount_sync(deadline=time.monotonic() + run_seconds)
+        compat.cron_progress(self.env, done=done, remaining=len(todo) - done)
+        if len(todo) == done and self.search_count([("state", "in", ("running", "other"))]):
             self.env.ref("cdiscount_invoice_upload.ir_cron_cdiscount_sync_imports")._trigger(
                 at=fields.Datetime.now() + timedelta(seconds=SYNC_MIN_INTERVAL)
             )
 
-    def _cdiscount_sync(self):
+    def _cdiscount_sync(self, deadline=None):
         """Refresh these imports from Cdiscount (one request each, one client per account);
-        an error is stored on the import and never stops the others."""
+        an error is stored on the import and never stops the others. Stops once `deadline`
+        (time.monotonic()) has passed; returns how many were read."""
+        done = 0
         for account, imports in self.grouped("account_id").items():
             try:
                 client = account._cdiscount_client()
             except UserError as exc:
                 imports._cdiscount_sync_failed(exc.args[0])
+                done += len(imports)
                 continue
             for record in imports:
+                if deadline is not None and time.monotonic() > deadline:
+                    return done
                 record._cdiscount_sync_one(client)
+                done += 1
+        return done
 
     def _cdiscount_sync_one(self, client):
         if not self._cdiscount_try_lock():
@@ -206,10 +215,8 @@ class CdiscountImport(models.Model):
             }
         )
         uploads = {u.order_ref: u for u in self.upload_ids}
-        for result in report.files:
-            upload = uploads.get(result.order_id)
-            if upload:
-                upload._cdiscount_apply_file_result(result)
+        results = {uploads[r.order_id]: r for r in report.files if r.order_id in uploads}
+        self.upload_ids._cdiscount_apply_file_results(results)
         if report.is_final:
             answered = {f.order_id for f in report.files}
             silent = self.upload_ids.filtered(

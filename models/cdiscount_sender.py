@@ -1,4 +1,5 @@
 import os
+import time
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -7,11 +8,18 @@ from psycopg2 import errors as pg_errors
 from odoo import _, api, models
 from odoo.exceptions import UserError
 
+from octopia import bundle
+from octopia.errors import BundleError, OctopiaError, OutcomeUnknownError
+
 from .. import compat
-from ..octopia import bundle
-from ..octopia.errors import BundleError, OctopiaError, OutcomeUnknownError
 from . import send_refusal
 from .send_refusal import Refusal
+
+# One run of a Cdiscount job, in seconds. Odoo runs a job up to 10 times in one pickup
+# (18.0: MAX_BATCH_PER_CRON_JOB; 19.0: MIN_RUNS_PER_JOB) and both jobs can be due in the same
+# pickup: 2 x 10 x 2.5 s = 50 s, within half the 120 s a cron worker gets by default.
+CRON_RUN_SECONDS = 2.5
+FIRST_BATCH = 20  # the pace is not known yet: a small first batch measures it
 
 
 @dataclass
@@ -307,17 +315,38 @@ class CdiscountSender(models.AbstractModel):
 
     # --- the background queue ------------------------------------------------------
     @api.model
-    def _cron_send_queue(self, batch_size=200):
-        """Send queued invoices as bulk ZIP imports, one batch per run."""
-        moves = self.env["account.move"].search(
-            [("cdiscount_queued", "=", True)], order="id", limit=batch_size
-        )
-        busy = self._send_queued(moves)
+    def _cron_send_queue(self, batch_size=200, run_seconds=CRON_RUN_SECONDS):
+        """Send queued invoices as bulk ZIP imports for about `run_seconds`, in batches sized
+        from the time the previous ones took (at most `batch_size`), then report progress:
+        the scheduler runs the job again at once while invoices remain."""
+        Move = self.env["account.move"]
+        started, sent, busy = time.monotonic(), 0, Move
+        size = min(batch_size, FIRST_BATCH)
+        while size:
+            moves = Move.search(
+                [("cdiscount_queued", "=", True), ("id", "not in", busy.ids)],
+                order="id",
+                limit=size,
+            )
+            if not moves:
+                break
+            held = self._send_queued(moves)
+            busy |= held
+            sent += len(moves - held)
+            size = self._next_batch_size(started, run_seconds, sent, batch_size)
         # What another process holds is its to send: counting it would re-run this job at once.
-        remaining = self.env["account.move"].search_count([("cdiscount_queued", "=", True)])
-        compat.cron_progress(
-            self.env, done=len(moves) - len(busy), remaining=max(remaining - len(busy), 0)
-        )
+        remaining = Move.search_count([("cdiscount_queued", "=", True)]) - len(busy)
+        compat.cron_progress(self.env, done=sent, remaining=max(remaining, 0))
+
+    @api.model
+    def _next_batch_size(self, started, run_seconds, sent, batch_size):
+        """As many invoices as the time left in this run fits, at the pace measured so far;
+        0 when the run's time is spent."""
+        elapsed = time.monotonic() - started
+        left = run_seconds - elapsed
+        if left <= 0 or not sent:
+            return 0 if left <= 0 else batch_size
+        return max(1, min(batch_size, int(left * sent / elapsed)))
 
     @api.model
     def _send_queued(self, moves):

@@ -1,4 +1,5 @@
 import logging
+from collections import defaultdict
 from datetime import timedelta
 
 from markupsafe import Markup
@@ -7,8 +8,9 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools.translate import LazyTranslate
 
-from ..octopia import wire
-from ..octopia.errors import OctopiaError
+from octopia import wire
+from octopia.errors import OctopiaError
+
 from . import refusal_codes
 from .cdiscount_selections import DOCUMENT_FORMATS, STATE_BY_STATUS
 
@@ -144,8 +146,8 @@ class CdiscountUpload(models.Model):
     def _cdiscount_not_sent(self, reason):
         """Cdiscount certainly did not take these files: kept in the history as "Not sent"."""
         self.sudo().write({"state": "error", "error_message": reason})
-        for move in self.move_id:
-            log_note(move, _("Not sent to Cdiscount: %(reason)s", reason=reason))
+        note = _("Not sent to Cdiscount: %(reason)s", reason=reason)
+        log_notes(self.move_id, dict.fromkeys(self.move_id.ids, note))
 
     def _cdiscount_discard(self):
         """Cdiscount certainly did not take these files, and the caller reports it itself."""
@@ -182,29 +184,40 @@ class CdiscountUpload(models.Model):
         return uploads
 
     def _cdiscount_post_sent_message(self):
-        for upload in self:
-            if upload.state == "unknown":
-                body = _(
-                    "Upload to Cdiscount of %(file)s: the answer was lost. The next status "
-                    "sync checks whether Cdiscount received it before any new upload.",
-                    file=upload.file_name,
-                )
-            elif upload._cdiscount_replaces():
-                body = _(
-                    "New version sent to Cdiscount for order %(ref)s (import %(import_id)s): "
-                    "it replaces the invoice Cdiscount had accepted.",
-                    ref=upload.order_ref,
-                    import_id=upload.import_id.name,
-                )
-            else:
-                body = _(
-                    "Invoice sent to Cdiscount for order %(ref)s (import %(import_id)s).",
-                    ref=upload.order_ref,
-                    import_id=upload.import_id.name,
-                )
-            log_note(upload.move_id, body, upload.attachment_id)
-            if upload.order_id:
-                log_note(upload.order_id, body)
+        """One note per upload on its invoice, and the same on its order: two batches."""
+        bodies = {upload: upload._cdiscount_sent_text() for upload in self}
+        self._cdiscount_log(bodies, attach=len(self) == 1)
+
+    def _cdiscount_sent_text(self):
+        if self.state == "unknown":
+            return _(
+                "Upload to Cdiscount of %(file)s: the answer was lost. The next status "
+                "sync checks whether Cdiscount received it before any new upload.",
+                file=self.file_name,
+            )
+        if self._cdiscount_replaces():
+            return _(
+                "New version sent to Cdiscount for order %(ref)s (%(file)s, import "
+                "%(import_id)s): it replaces the invoice Cdiscount had accepted.",
+                ref=self.order_ref,
+                file=self.file_name,
+                import_id=self.import_id.name,
+            )
+        return _(
+            "Invoice sent to Cdiscount for order %(ref)s (%(file)s, import %(import_id)s).",
+            ref=self.order_ref,
+            file=self.file_name,
+            import_id=self.import_id.name,
+        )
+
+    def _cdiscount_log(self, bodies, attach=False):
+        """Log {upload: body} on the uploads' invoices and orders, one batch per model. The
+        sent file goes with the note of an upload sent alone (Odoo logs a batch of notes
+        without attachments); in a batch the note names it, and it is on the invoice."""
+        attachments = self.attachment_id if attach else None
+        log_notes(self.move_id, {u.move_id.id: body for u, body in bodies.items()}, attachments)
+        with_order = {u: body for u, body in bodies.items() if u.order_id}
+        log_notes(self.order_id, {u.order_id.id: body for u, body in with_order.items()})
 
     def _cdiscount_replaces(self):
         """True when an earlier upload of this invoice was accepted: this one replaces it."""
@@ -213,22 +226,21 @@ class CdiscountUpload(models.Model):
 
     def _cdiscount_post_result_message(self):
         """Say in the invoice's and the order's chatter what Cdiscount decided."""
-        for upload in self.filtered(lambda u: u.state in ("success", "failure")):
-            if upload.state == "success":
-                body = _(
-                    "Cdiscount accepted the invoice for order %(ref)s (import %(import_id)s).",
-                    ref=upload.order_ref,
-                    import_id=upload.import_id.name,
-                )
-            else:
-                body = _(
-                    "Cdiscount refused the invoice for order %(ref)s: %(reason)s",
-                    ref=upload.order_ref,
-                    reason=upload._cdiscount_refusal_text(),
-                )
-            log_note(upload.move_id, body)
-            if upload.order_id:
-                log_note(upload.order_id, body)
+        decided = self.filtered(lambda u: u.state in ("success", "failure"))
+        decided._cdiscount_log({upload: upload._cdiscount_result_text() for upload in decided})
+
+    def _cdiscount_result_text(self):
+        if self.state == "success":
+            return _(
+                "Cdiscount accepted the invoice for order %(ref)s (import %(import_id)s).",
+                ref=self.order_ref,
+                import_id=self.import_id.name,
+            )
+        return _(
+            "Cdiscount refused the invoice for order %(ref)s: %(reason)s",
+            ref=self.order_ref,
+            reason=self._cdiscount_refusal_text(),
+        )
 
     def _cdiscount_refusal_text(self):
         """Our explanation when the code is known, with Cdiscount's own words beside it."""
@@ -275,22 +287,28 @@ class CdiscountUpload(models.Model):
         }
 
     # --- results ------------------------------------------------------------------
-    def _cdiscount_apply_file_result(self, result):
-        """Write one file result of an import report (unknown values kept as text)."""
-        self.ensure_one()
-        previous = self.state
-        state = self._cdiscount_state_of(result.status) or self.state
-        self.sudo().write(
-            {
-                "state": state,
-                "file_status": result.status,
-                "integration_status": result.integration_status,
+    def _cdiscount_apply_file_results(self, results):
+        """Write the file results of an import report ({upload: FileResult}; unknown values
+        kept as text): one write per distinct result, none where nothing changed. Then what
+        Cdiscount decided is said, in batches."""
+        previous = {upload: upload.state for upload in results}
+        groups = defaultdict(list)
+        for upload, result in results.items():
+            values = {
+                "state": self._cdiscount_state_of(result.status) or upload.state,
+                "file_status": result.status or False,
+                "integration_status": result.integration_status or False,
                 "error_message": result.error_text or False,
                 "error_code": result.errors[0].code if result.errors else False,
             }
+            if any(upload[name] != value for name, value in values.items()):
+                groups[tuple(values.items())].append(upload.id)
+        for values, ids in groups.items():
+            self.browse(ids).sudo().write(dict(values))
+        decided = self.browse([u.id for u in results]).filtered(
+            lambda u: u.state != previous[u] and u.state in ("failure", "success")
         )
-        if state != previous and state in ("failure", "success"):
-            self._cdiscount_on_result()
+        decided._cdiscount_on_result()
 
     @api.model
     def _cdiscount_state_of(self, status):
@@ -315,25 +333,24 @@ class CdiscountUpload(models.Model):
                     ),
                 }
             )
-        for upload in self:
-            upload._cdiscount_on_result()
+        self._cdiscount_on_result()
 
     # --- results for the accountant -------------------------------------------------
     def _cdiscount_on_result(self):
         """Cdiscount decided: say it in the chatter; a refused file opens an activity, a
         later accepted upload closes it."""
-        self.ensure_one()
         self._cdiscount_post_result_message()
-        move = self.move_id
-        if self.state == "success":
-            move._cdiscount_close_activities()
-        elif self == move.cdiscount_last_upload_id:
-            move._cdiscount_open_activity(
-                _(
-                    "Cdiscount refused the invoice: %(reason)s",
-                    reason=self._cdiscount_refusal_text(),
+        accepted = self.filtered(lambda u: u.state == "success")
+        accepted.move_id._cdiscount_close_activities()
+        for upload in self - accepted:
+            move = upload.move_id
+            if upload == move.cdiscount_last_upload_id:
+                move._cdiscount_open_activity(
+                    _(
+                        "Cdiscount refused the invoice: %(reason)s",
+                        reason=upload._cdiscount_refusal_text(),
+                    )
                 )
-            )
 
     @api.model
     def _cdiscount_reconcile_unknown(self):
@@ -432,19 +449,28 @@ class CdiscountUpload(models.Model):
         )
 
 
-def log_note(record, body, attachments=None):
-    """A note in a record's chatter that can never undo what it reports.
+def log_note(record, body):
+    """A note in one record's chatter that can never undo what it reports (see log_notes)."""
+    log_notes(record, {record.id: body})
+
+
+def log_notes(records, bodies, attachments=None):
+    """Notes in records' chatter ({record id: body}), in one batch, that can never undo what
+    they report.
 
     Logged, not posted: no e-mail, so a sender without an address is no error. Written in a
     savepoint, so that a failing chatter (a mail override, a full disk) leaves the upload's
-    recorded outcome intact; the failure is logged instead. What is pending before the note
+    recorded outcome intact; the failure is logged instead. What is pending before the notes
     (the outcome itself) is written first, outside that savepoint: its errors, such as a
     serialization failure, stay the caller's to handle."""
-    record.env.flush_all()
+    if not records:
+        return
+    records.env.flush_all()
     try:
-        with record.env.cr.savepoint():
-            record._message_log(
-                body=Markup("%s") % body, attachment_ids=attachments.ids if attachments else False
+        with records.env.cr.savepoint():
+            records._message_log_batch(
+                {record_id: Markup("%s") % body for record_id, body in bodies.items()},
+                attachment_ids=attachments.ids if attachments else False,
             )
     except Exception:
-        _logger.warning("Could not log on %s: %s", record, body, exc_info=True)
+        _logger.warning("Could not log on %s: %s", records, bodies, exc_info=True)

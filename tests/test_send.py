@@ -4,9 +4,10 @@ from unittest.mock import patch
 from odoo.exceptions import UserError
 from odoo.tests import new_test_user, tagged
 
+from octopia import bundle, samples
+from octopia.client import OctopiaClient
+
 from .. import compat
-from ..octopia import bundle, samples
-from ..octopia.client import OctopiaClient
 from .common import CdiscountCommon
 
 UPLOAD = "/invoice-documents"
@@ -286,8 +287,11 @@ class TestSendAndPrint(CdiscountCommon):
     def test_failing_chatter_never_undoes_an_accepted_upload(self):
         invoice = self._invoice()
         Move = type(self.env["account.move"])
-        with patch.object(Move, "_message_log", side_effect=RuntimeError("mail is down")):
+        failing = patch.object(Move, "_message_log_batch", side_effect=RuntimeError("mail is down"))
+        logger = "odoo.addons.cdiscount_invoice_upload.models.cdiscount_upload"
+        with failing, self.assertLogs(logger, "WARNING") as logs:
             invoice.action_cdiscount_send()
+        self.assertIn("mail is down", str(logs.records[0].exc_info[1]))
         self.assertEqual(invoice.cdiscount_state, "running")
         self.assertTrue(invoice.cdiscount_import_id)
 
