@@ -3,8 +3,12 @@
     "summary": "Upload the invoices of your Cdiscount orders to Octopia, as UBL 2.1 or PDF, "
     "and follow their processing",
     "version": "1.0.0",  # the series (18.0, 19.0) is added by Odoo
+    "development_status": "Beta",
     "category": "Accounting/Accounting",
+    # Where the repository is to be published; not public yet (docs/packaging.rst).
+    "website": "https://github.com/cdiscount-invoice-upload/cdiscount_invoice_upload",
     "author": "Cdiscount Invoice Upload developers",
+    "maintainers": ["cdiscount-invoice-upload"],  # GitHub handles; the team's, until named
     "license": "LGPL-3",
     "depends": ["sale", "account_edi_ubl_cii"],
     "external_dependencies": {"python": ["requests", "lxml"]},
