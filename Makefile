@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 OLDEST_VENV ?= .venv-oldest
 PIP_FLAGS := --quiet --disable-pip-version-check
 
-.PHONY: demo odoo-demo odoo-demo-clean test test-core test-core-oldest test-odoo lint readme lock bench bench-odoo clean wheel
+.PHONY: demo odoo-demo odoo-demo-clean test test-core test-core-oldest test-odoo lint readme lock bench bench-odoo clean wheel test-wheel
 
 # Pinned: requirements-dev.lock is the exact set, changed only by `make lock`.
 $(VENV)/.installed: requirements-dev.txt requirements-dev.lock
@@ -41,7 +41,7 @@ odoo-demo-clean:
 	tools/odoo_demo.sh --drop
 
 # The Odoo tier runs once per Odoo found (tools/find_odoo.sh), or says it was skipped.
-test: test-core test-core-oldest test-odoo
+test: test-core test-core-oldest test-odoo test-wheel
 
 test-core: $(VENV)/.installed
 	@echo "=== Odoo-free tier: RUNNING (pytest) on the locked set: $$($(PY) tools/core_versions.py) ==="
@@ -57,6 +57,10 @@ test-odoo:
 # One wheel per Odoo series in dist/ (tools/build_wheels.sh; docs/packaging.rst).
 wheel: $(VENV)/.installed
 	PYTHON=$(PY) tools/build_wheels.sh
+
+# Each Odoo found installs the addon from its series' wheel alone, this checkout on no path.
+test-wheel: $(VENV)/.installed
+	PYTHON=$(PY) tools/test_wheel.sh
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -19,8 +19,8 @@ python=${PYTHON:-}
 [ -n "$python" ] || { [ -x "$root/.venv/bin/python" ] && python=$root/.venv/bin/python; } || python=python3
 
 # Top-level entries of the repository: what Odoo loads, and what only developers use.
-RUNTIME=" __init__.py __manifest__.py compat.py README.rst readme models wizards views security
- data demo i18n static octopia tests "
+RUNTIME=" __init__.py __manifest__.py compat.py octopia_import.py README.rst readme models
+ wizards views security data demo i18n static octopia tests "
 DEV_ONLY=" .ci .gitignore .pylintrc .pre-commit-config.yaml Makefile pyproject.toml bench docs
  tools tests_core pytest.ini ruff.toml requirements-dev.txt requirements-dev.lock
  requirements-oldest.txt "
