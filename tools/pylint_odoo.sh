@@ -2,7 +2,7 @@
 # pylint-odoo on the addon, seen under its technical name (as Odoo sees it).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-venv=${1:-$root/.venv}
+venv=$(cd "${1:-$root/.venv}" && pwd)  # absolute: the lint runs from a temporary folder
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check pylint-odoo==10.0.12 pylint==4.0.10
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
