@@ -1,8 +1,8 @@
 """Why an invoice is not sent: a code for the program, a sentence for the person.
 
-Control flow and grouping use the code; the message names the invoice and says how to fix it;
-the wizard says each reason once, with the group text of its code, above the invoices it
-concerns."""
+Control flow and grouping use the code; the message names the invoice and says how to fix it.
+The wizard says each reason once above the invoices it concerns: the group text of its code,
+or, for a code whose fix differs per invoice (which order, which limit), each message."""
 
 from typing import NamedTuple
 
@@ -36,14 +36,6 @@ GROUP_TEXTS = {
         "Not linked to a Cdiscount order: invoice the order from its sale order, and set its "
         "Cdiscount order id."
     ),
-    SEVERAL_ORDERS: _lt(
-        "Several Cdiscount orders in one invoice: Cdiscount takes one invoice per order. Cancel "
-        "them and invoice each order separately."
-    ),
-    BAD_ORDER_ID: _lt(
-        "Cdiscount order ids that cannot be used as file names: correct them on their orders "
-        "(letters, digits, “-” and “_” only)."
-    ),
     ACCOUNT_ARCHIVED: _lt(
         "Their Cdiscount account is archived: restore it, or set the orders' account."
     ),
@@ -62,12 +54,7 @@ GROUP_TEXTS = {
         "Already accepted by Cdiscount: tick “Replace Accepted Invoices” to upload a corrected "
         "version."
     ),
-    SAME_ORDER: _lt(
-        "Another invoice of the same order is in the selection: Cdiscount keeps one invoice "
-        "per order."
-    ),
     BUSY: _lt("Being sent by another process right now."),
-    TOO_LARGE: _lt("Too large to be sent to Cdiscount, even alone."),
 }
 
 
@@ -75,5 +62,7 @@ class Refusal(NamedTuple):
     code: str
     message: str  # names the invoice and says how to fix it
 
-    def group_text(self):
-        return str(GROUP_TEXTS.get(self.code, self.message))
+    def group_text(self, env):
+        """The reason said once for all the invoices of this code, in env's language."""
+        text = GROUP_TEXTS.get(self.code)
+        return env._(text) if text else self.message

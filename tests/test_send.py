@@ -196,6 +196,27 @@ class TestSendPdf(CdiscountCommon):
         self.assertEqual(uploads[0].file_name, f"{invoice.cdiscount_order_ref}.pdf")
         self.assertEqual(invoice.invoice_pdf_report_id, stored)
 
+    def test_pdfs_to_render_are_sent_in_the_background(self):
+        invoices = self._invoice() | self._invoice()
+        wizard = (
+            self.env["account.move.cdiscount.send"]
+            .with_context(active_model="account.move", active_ids=invoices.ids)
+            .create({"document_format": "pdf"})
+        )
+        self.assertEqual(wizard.to_render_count, 2)
+        self.assertTrue(wizard.in_background, "two renders never run in the user's request")
+        wizard.document_format = "ubl"
+        self.assertFalse(wizard.in_background)
+        wizard.document_format = "pdf"
+        wizard.action_send()
+        self.assertEqual(set(invoices.mapped("cdiscount_state")), {"queued"})
+        self.assertFalse(invoices.invoice_pdf_report_id, "nothing rendered in the request")
+        self.assertFalse(self.sandbox.request_count(method="POST"))
+        self.env["cdiscount.sender"].with_context(ir_cron_progress_id=False)._cron_send_queue()
+        self.assertEqual(set(invoices.mapped("cdiscount_state")), {"running"})
+        self.assertEqual(set(invoices.cdiscount_last_upload_id.mapped("document_format")), {"pdf"})
+        self.assertEqual(self.render.call_count, 2, "rendered by the background job")
+
     def test_existing_pdf_is_sent_as_it_is(self):
         invoice = self._invoice()
         self.env["account.move.send"]._generate_and_send_invoices(

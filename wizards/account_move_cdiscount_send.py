@@ -32,6 +32,7 @@ class AccountMoveCdiscountSend(models.TransientModel):
     ineligible_count = fields.Integer(compute="_compute_eligibility")
     ineligible_summary = fields.Html(compute="_compute_eligibility", sanitize=False)
     in_background = fields.Boolean(compute="_compute_eligibility")
+    to_render_count = fields.Integer(compute="_compute_eligibility")
     state = fields.Selection([("draft", "Draft"), ("done", "Done")], default="draft")
     result_summary = fields.Html(readonly=True, sanitize=False)
 
@@ -54,7 +55,7 @@ class AccountMoveCdiscountSend(models.TransientModel):
             return self.env["account.move"].browse(ids)
         return self.env["account.move"]
 
-    @api.depends("move_ids", "replace")
+    @api.depends("move_ids", "replace", "document_format")
     def _compute_eligibility(self):
         threshold = int(
             self.env["ir.config_parameter"]
@@ -67,7 +68,18 @@ class AccountMoveCdiscountSend(models.TransientModel):
             wizard.eligible_count = len(wizard.move_ids) - refused
             wizard.ineligible_count = refused
             wizard.ineligible_summary = self._reasons_html(reasons)
-            wizard.in_background = wizard.eligible_count > threshold
+            # A PDF to render costs seconds each (wkhtmltopdf): more than one goes to the
+            # background job, never in the user's request.
+            wizard.to_render_count = wizard._to_render_count(reasons)
+            wizard.in_background = wizard.eligible_count > threshold or wizard.to_render_count > 1
+
+    def _to_render_count(self, reasons):
+        if self.document_format != "pdf":
+            return 0
+        refused = {move for refusals in reasons.values() for move in refusals}
+        return len(
+            self.move_ids.filtered(lambda m: m not in refused and not m.invoice_pdf_report_id)
+        )
 
     def _ineligible_reasons(self):
         """{code: {invoice: Refusal}}: each reason is said once for the invoices it concerns."""
@@ -89,12 +101,11 @@ class AccountMoveCdiscountSend(models.TransientModel):
         )
         return Markup("<ul>%s</ul>") % items
 
-    @staticmethod
-    def _group_text(refusals):
+    def _group_text(self, refusals):
         """The code's own sentence; a reason without one (a document that cannot be built)
         concerns each invoice alone, so its own messages are said."""
-        texts = {refusal.group_text() for refusal in refusals.values()}
-        return "\n".join(sorted(texts))
+        texts = {refusal.group_text(self.env) for refusal in refusals.values()}
+        return Markup("<br/>").join(sorted(texts))
 
     def _invoice_count_names(self, refusals, limit=20):
         names = [move._cdiscount_label() for move in refusals]

@@ -136,7 +136,7 @@ tours.add("cdiscount_bulk_send", {
         },
         {
             content: "and groups the others by reason",
-            trigger: ".modal .alert-warning:contains(3 invoice(s)):contains(is not posted):contains(not linked to a Cdiscount order):contains(already accepted)",
+            trigger: ".modal .alert-warning:contains(3 invoice(s)):contains(Not posted):contains(Not linked to a Cdiscount order):contains(Already accepted)",
         },
         screenshot("bulk_wizard"),
         {
@@ -338,7 +338,7 @@ tours.add("cdiscount_bulk_with_a_replaced_invoice", {
         },
         {
             content: "The accepted one is said with its reason and its count",
-            trigger: ".modal .alert-warning:contains(already accepted):contains(1 invoice(s):)",
+            trigger: ".modal .alert-warning:contains(Already accepted):contains(1 invoice(s):)",
         },
         {
             content: "Replace the accepted ones too",
