@@ -304,15 +304,19 @@ def _documents(tag, limit=None):
 
 # --- instrumentation ---------------------------------------------------------------------
 class Meter:
-    """Wall time and SQL queries spent inside some methods, patched on the registry classes."""
+    """Wall time and SQL queries spent inside some methods, patched on the registry classes
+    (or on Python modules and classes). Calls are counted under the current `scope` (None,
+    or the cron whose run is going on: "send", "sync")."""
 
     def __init__(self):
         self.seconds, self.queries, self.calls = Counter(), Counter(), Counter()
+        self.scope = None
         self._undo = []
         self._depth = Counter()
 
-    def wrap(self, owner, name, label):
-        """Measure `owner.name` under `label`; skipped when the code has no such method."""
+    def wrap(self, owner, name, label, on_call=None):
+        """Measure `owner.name` under `label`; skipped when the code has no such method.
+        `on_call(*args)`, when given, sees the arguments of each outer call."""
         original = owner.__dict__.get(name)
         inherited = getattr(owner, name, None)
         if inherited is None:
@@ -325,18 +329,24 @@ class Meter:
                     return inherited(*args, **kwargs)
                 finally:
                     self._depth[label] -= 1
+            if on_call:
+                on_call(*args)
+            key = (self.scope, label)
             t0, q0 = time.perf_counter(), sql_count()
             try:
                 return inherited(*args, **kwargs)
             finally:
                 self._depth[label] -= 1
-                self.seconds[label] += time.perf_counter() - t0
-                self.queries[label] += sql_count() - q0
-                self.calls[label] += 1
+                self.seconds[key] += time.perf_counter() - t0
+                self.queries[key] += sql_count() - q0
+                self.calls[key] += 1
 
         setattr(owner, name, timed)
         self._undo.append((owner, name, original))
         return self
+
+    def count(self, label, scope=None):
+        return self.calls[(scope, label)]
 
     def restore(self):
         for owner, name, original in reversed(self._undo):
@@ -346,40 +356,71 @@ class Meter:
                 setattr(owner, name, original)
         self._undo.clear()
 
-    def as_dict(self):
+    def as_dict(self, scope=None):
         return {
             label: {
-                "calls": self.calls[label],
-                "seconds": self.seconds[label],
-                "queries": self.queries[label],
+                "calls": self.calls[(key_scope, label)],
+                "seconds": self.seconds[(key_scope, label)],
+                "queries": self.queries[(key_scope, label)],
             }
-            for label in self.calls
+            for key_scope, label in self.calls
+            if key_scope == scope
         }
 
 
-SEND_STEPS = (  # (model or Python object, method, label): where a send spends its time
-    ("account.move", "_cdiscount_get_eligibility_error", "eligibility"),
+# (model, or Python module or class; method; label): where a send spends its time and queries.
+# A label may wrap several methods; steps nest (a label's time includes the labels called
+# inside it): bench_odoo.py's SEND_PARTS says which sums and differences are disjoint.
+SEND_STEPS = (
+    ("account.move", "_cdiscount_refusal", "eligibility"),
+    ("cdiscount.sender", "_lock", "locks"),
+    ("cdiscount.upload", "_cdiscount_hold", "locks"),
+    ("account.move", "_cdiscount_prepare_file", "prepare file"),
     ("account.move", "_cdiscount_get_ubl", "ubl export"),
     ("account.move", "_cdiscount_get_pdf", "pdf (stored or rendered)"),
+    ("ir.actions.report", "_run_wkhtmltopdf", "wkhtmltopdf"),
     (bundle, "make_file", "file checks"),
     ("cdiscount.sender", "_relock", "relock before each zip"),
+    ("cdiscount.upload", "_cdiscount_record_pending", "history + stored files"),
     (bundle, "write_zip", "zip"),
     (client.OctopiaClient, "upload_bulk", "upload (HTTP)"),
+    (client.OctopiaClient, "upload_order_invoice", "upload (HTTP)"),
+    ("cdiscount.sender", "_record", "record outcome"),
     ("cdiscount.import", "_cdiscount_create_from_report", "import record"),
-    ("cdiscount.upload", "_cdiscount_record_pending", "history + stored files"),
-    ("cdiscount.upload", "_cdiscount_record_many", "history + stored files"),
-    ("cdiscount.upload", "_cdiscount_accepted", "state writes + chatter"),
-    ("cdiscount.upload", "_cdiscount_post_sent_message", "chatter"),
+    ("cdiscount.upload", "_cdiscount_accepted", "accepted (state writes + chatter)"),
+    ("cdiscount.upload", "_cdiscount_post_sent_message", "sent notes (texts + log)"),
+    ("cdiscount.account", "_cdiscount_schedule_sync", "schedule sync"),
     ("cdiscount.sender", "_commit", "commit"),
-    ("ir.actions.report", "_run_wkhtmltopdf", "wkhtmltopdf"),
+)
+SYNC_STEPS = (
+    ("cdiscount.upload", "_cdiscount_reconcile_unknown", "reconcile lost answers"),
+    ("cdiscount.import", "_cdiscount_try_lock", "lock import"),
+    (client.OctopiaClient, "get_import", "status read (HTTP)"),
+    ("cdiscount.import", "_cdiscount_apply_report", "apply report"),
+    ("cdiscount.upload", "_cdiscount_apply_file_results", "file results"),
+    ("cdiscount.upload", "_cdiscount_without_file_result", "file results"),
+    ("cdiscount.upload", "_cdiscount_on_result", "on result (chatter + activities)"),
+    ("cdiscount.upload", "_cdiscount_post_result_message", "result notes (texts + log)"),
+    ("account.move", "_cdiscount_close_activities", "activities"),
+    ("account.move", "_cdiscount_open_activity", "activities"),
+)
+CHATTER_STEPS = (  # every chatter note: the flush of pending writes, then the batch of notes
+    ("log_notes", "log_notes (flush + notes)"),
+    ("account.move", "notes (_message_log_batch)"),
+    ("sale.order", "notes (_message_log_batch)"),
 )
 
 
-def send_meter():
-    """Where a bulk send spends its time and queries (nested steps are counted in both)."""
+def send_meter(*steps):
+    """A Meter on SEND_STEPS (and `steps`), and on the chatter."""
     meter = Meter()
-    for owner, name, label in SEND_STEPS:
+    for owner, name, label in SEND_STEPS + steps:
         meter.wrap(env.registry[owner] if isinstance(owner, str) else owner, name, label)
+    for owner, label in CHATTER_STEPS:
+        if owner == "log_notes":
+            meter.wrap(sys.modules[f"odoo.addons.{MODULE}.models.cdiscount_upload"], owner, label)
+        else:
+            meter.wrap(env.registry[owner], "_message_log_batch", label)
     return meter
 
 
@@ -539,7 +580,7 @@ def phase_odoo_pdf(args):
         {
             "n": len(docs),
             "seconds": elapsed,
-            "renders": meter.calls["wkhtmltopdf"],
+            "renders": meter.count("wkhtmltopdf"),
             "stored": len(docs.browse(docs.ids).filtered("invoice_pdf_report_id")),
             "error": error,
         }
@@ -549,25 +590,27 @@ def phase_odoo_pdf(args):
 # --- queue and crons --------------------------------------------------------------------------
 def phase_reset(args):
     """Make every document "to send" again: all uploads, imports and sent files are deleted
-    (the chatter messages stay), so that a cron run starts from a clean slate."""
+    (the chatter messages stay) and nothing stays queued, so that a cron run starts from a
+    clean slate."""
     uploads = env["cdiscount.upload"].search([])
     imports, files = env["cdiscount.import"].search([]), uploads.attachment_id
     t0 = time.perf_counter()
-    moves = uploads.move_id
+    queued = env["account.move"].search([("cdiscount_queued", "=", True)])
     uploads.unlink()
     imports.unlink()
     files.unlink()
-    moves.filtered("cdiscount_queued").write({"cdiscount_queued": False})
+    queued.write({"cdiscount_queued": False})
     commit()
     states = Counter(_documents(args["tag"]).mapped("cdiscount_state"))
     emit({"uploads": len(uploads), "seconds": time.perf_counter() - t0, "states": dict(states)})
 
 
 def phase_queue(args):
-    """Queue `count` documents of the set for the background sender (as "Send in background")."""
-    docs = _documents(args["tag"])[: args["count"]]
+    """Queue `count` documents of the set from `offset` for the background sender (as "Send
+    in background"), in `format` (the account's when not given)."""
+    docs = _documents(args["tag"])[args.get("offset", 0) :][: args["count"]]
     t0, q0 = time.perf_counter(), sql_count()
-    docs._cdiscount_queue()
+    docs._cdiscount_queue(args.get("format", False))
     commit()
     emit(
         {
@@ -579,43 +622,109 @@ def phase_queue(args):
     )
 
 
-SYNC_STEPS = (
-    (client.OctopiaClient, "get_import", "status read (HTTP)"),
-    ("cdiscount.upload", "_cdiscount_reconcile_unknown", "reconcile lost answers"),
-    ("cdiscount.import", "_cdiscount_apply_report", "apply report"),
-    ("cdiscount.upload", "_cdiscount_apply_file_results", "file results"),
-    ("cdiscount.upload", "_cdiscount_update_activities", "activities"),
-)
+def phase_wizard(args):
+    """The user's request in the bulk send wizard (account.move.cdiscount.send): open it on
+    `count` documents from `offset` in `format` (create: default_get, and the counts the form
+    shows), then Send (action_send), flushed and committed. Documents without a stored PDF
+    are queued for the background job when more than one must be rendered: the renders done
+    inside the request are counted. What it queued is unqueued afterwards (not measured), so
+    that no later phase renders them."""
+    docs = _documents(args["tag"])[args.get("offset", 0) :][: args["count"]]
+    no_pdf = len(docs.filtered(lambda m: not m.invoice_pdf_report_id))
+    commit()
+    meter = send_meter()
+    Wizard = env["account.move.cdiscount.send"].with_context(
+        active_model="account.move", active_ids=docs.ids
+    )
+    q0, t0 = sql_count(), time.perf_counter()
+    wizard = Wizard.create({"document_format": args.get("format", "pdf")})
+    shown = {
+        "eligible_count": wizard.eligible_count,
+        "to_render_count": wizard.to_render_count if "to_render_count" in wizard else None,
+        "in_background": wizard.in_background,
+    }
+    opened = time.perf_counter() - t0
+    wizard.action_send()
+    env.flush_all()
+    env.cr.commit()
+    elapsed, queries = time.perf_counter() - t0, sql_count() - q0
+    meter.restore()
+    env.invalidate_all()
+    docs = docs.browse(docs.ids)
+    queued = docs.filtered("cdiscount_queued")
+    states = dict(Counter(docs.mapped("cdiscount_state")))
+    queued.write({"cdiscount_queued": False})
+    commit()
+    emit(
+        {
+            "n": len(docs),
+            "without_pdf": no_pdf,
+            "seconds": elapsed,
+            "open_seconds": opened,
+            "queries": queries,
+            **shown,
+            "queued": len(queued),
+            "states": states,
+            "renders": meter.count("wkhtmltopdf"),
+            "breakdown": meter.as_dict(),
+        }
+    )
+
+
 DEFAULT_CRON_LIMIT_S = 120  # Odoo's limit_time_real, which cron workers use by default
 
 
 def phase_crons(args):
     """Run the real cron runner (ir.cron._process_jobs) until the queue is sent and every import
-    is final. Waiting is simulated: once the queue is empty, each round moves the imports' last
-    read an hour back and the status sync's trigger to now (instead of waiting a minute).
-    A "pickup" is one _process_jobs call: what a cron worker does between two watchdog pings."""
+    is final (`until` "sent": until the queue is empty; `only` "send": the status sync cron is
+    off meanwhile). Waiting is simulated: once the queue is empty, each round moves the imports'
+    last read an hour back and the status sync's trigger to now (instead of waiting a minute).
+    A "pickup" is one _process_jobs call: what a cron worker does between two watchdog pings.
+
+    Each run of a cron is measured whole (time, queries), and the steps inside it under the
+    cron's name: breakdown {"send": {...}, "sync": {...}}. The invoices synced are those of the
+    imports the sync read."""
     IrCron = env.registry["ir.cron"]
     names = {
         env.ref(f"{MODULE}.ir_cron_cdiscount_send_queue").id: "send",
         env.ref(f"{MODULE}.ir_cron_cdiscount_sync_imports").id: "sync",
     }
-    meter = send_meter()
-    for owner, name, label in SYNC_STEPS:
-        meter.wrap(env.registry[owner] if isinstance(owner, str) else owner, name, label)
+    only = args.get("only")
+    for cron_id, kind in names.items():
+        env["ir.cron"].browse(cron_id).active = not only or kind == only
+    batches, synced_imports = [], set()
+    meter = send_meter(*SYNC_STEPS)
+    meter.wrap(
+        env.registry["cdiscount.sender"],
+        "_send_bulk",
+        "send batch",
+        on_call=lambda _self, moves, *_a: batches.append(len(moves)),
+    )
+    meter.wrap(
+        env.registry["cdiscount.import"],
+        "_cdiscount_apply_report",
+        "report applied",
+        on_call=lambda record, *_a: synced_imports.update(record.ids),
+    )
     runs, original_callback = [], IrCron._callback
 
     def callback(cron, cron_name, server_action_id):
-        reads0, q0, t0 = meter.calls["status read (HTTP)"], sql_count(), time.perf_counter()
-        original_callback(cron, cron_name, server_action_id)
+        kind = names.get(cron.id, cron_name)
+        meter.scope = kind
+        reads0, q0, t0 = meter.count("status read (HTTP)", kind), sql_count(), time.perf_counter()
+        try:
+            original_callback(cron, cron_name, server_action_id)
+        finally:
+            meter.scope = None
         progress = cron.env["ir.cron.progress"].browse(cron.env.context["ir_cron_progress_id"])
         runs.append(
             {
-                "cron": names.get(cron.id, cron_name),
+                "cron": kind,
                 "seconds": time.perf_counter() - t0,
                 "queries": sql_count() - q0,
                 "done": progress.done,
                 "remaining": progress.remaining,
-                "reads": meter.calls["status read (HTTP)"] - reads0,
+                "reads": meter.count("status read (HTTP)", kind) - reads0,
                 "rss_mib": rss_mib(),
             }
         )
@@ -626,14 +735,18 @@ def phase_crons(args):
     commit()
     rss_start, pickups = rss_mib(), []
     started = time.perf_counter()
-    while len(pickups) < args.get("max_loops", 500) and _cron_round(names):
+    while len(pickups) < args.get("max_loops", 500) and _cron_round(names, args.get("until")):
         first, t0 = len(runs), time.perf_counter()
         IrCron._process_jobs(env.cr.dbname)
         pickups.append({"seconds": time.perf_counter() - t0, "runs": len(runs) - first})
     wall = time.perf_counter() - started
     IrCron._callback = original_callback
     meter.restore()
-    docs = _documents(args["tag"])[: args["count"]]
+    env.invalidate_all()
+    env["ir.cron"].browse(list(names)).active = True
+    commit()
+    docs = _documents(args["tag"])[args.get("offset", 0) :][: args["count"]]
+    synced = env["cdiscount.upload"].search_count([("import_id", "in", list(synced_imports))])
     emit(
         {
             "n": len(docs),
@@ -644,24 +757,36 @@ def phase_crons(args):
             "peak_rss_mib": peak_rss_mib(),
             "states": dict(Counter(docs.mapped("cdiscount_state"))),
             "imports": env["cdiscount.import"].search_count([]) - imports_before,
+            "imports_synced": len(synced_imports),
+            "invoices_synced": synced,
+            "send_batches": batches,
+            "files_per_zip": docs.cdiscount_account_id[:1].max_files_per_zip,
             "batch_send": _default(env.registry["cdiscount.sender"]._cron_send_queue),
             "batch_sync": _default(env.registry["cdiscount.import"]._cron_sync_imports),
+            "run_seconds": _default(
+                env.registry["cdiscount.sender"]._cron_send_queue, "run_seconds"
+            ),
             "cron_limit_s": DEFAULT_CRON_LIMIT_S,
-            "breakdown": meter.as_dict(),
+            "breakdown": {kind: meter.as_dict(kind) for kind in ("send", "sync")},
         }
     )
 
 
 def _default(method, name="batch_size"):
-    return inspect.signature(method).parameters[name].default
+    parameter = inspect.signature(method).parameters.get(name)
+    return parameter.default if parameter else None
 
 
-def _cron_round(names):
-    """False when everything is sent and final; else prepare the next round of the runner:
-    once the queue is empty, simulate the wait before the next status read."""
+def _cron_round(names, until=None):
+    """False when everything is sent and final (`until` "sent": when the queue is empty);
+    else prepare the next round of the runner: once the queue is empty, simulate the wait
+    before the next status read."""
     cr = env.cr
     cr.execute("SELECT count(*) FROM account_move WHERE cdiscount_queued")
     queued = cr.fetchone()[0]
+    if until == "sent":
+        commit()  # a new snapshot for the next round's count
+        return bool(queued)
     cr.execute("SELECT count(*) FROM cdiscount_import WHERE state IN ('running', 'other')")
     running = cr.fetchone()[0]
     cr.execute("SELECT count(*) FROM cdiscount_upload WHERE state = 'unknown'")
