@@ -24,7 +24,9 @@ odoo_prepare() {
     # Link only the visible top-level entries: hidden folders (.venv, .git, caches) are not
     # part of the addon, and Odoo's translation export would scan their Python files.
     mkdir -p "$work/addons/$module"
+    # What git ignores (build/, dist/: wheels and their test installs) is not the addon either.
     for entry in "$root"/*; do
+        git -C "$root" check-ignore -q "$entry" 2>/dev/null && continue
         ln -s "$entry" "$work/addons/$module/$(basename "$entry")"
     done
     conf="$work/odoo.conf"
