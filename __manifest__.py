@@ -2,7 +2,7 @@
     "name": "Cdiscount Invoice Upload",
     "summary": "Upload the invoices of your Cdiscount orders to Octopia, as UBL 2.1 or PDF, "
     "and follow their processing",
-    "version": "1.0.0",  # the series (18.0, 19.0) is added by Odoo
+    "version": "1.1.0",  # the series (18.0, 19.0) is added by Odoo
     "development_status": "Beta",
     "category": "Accounting/Accounting",
     # Where the repository is to be published; not public yet (docs/packaging.rst).

@@ -595,11 +595,10 @@ def phase_reset(args):
     uploads = env["cdiscount.upload"].search([])
     imports, files = env["cdiscount.import"].search([]), uploads.attachment_id
     t0 = time.perf_counter()
-    queued = env["account.move"].search([("cdiscount_queued", "=", True)])
+    env["cdiscount.queue"].search([]).unlink()
     uploads.unlink()
     imports.unlink()
     files.unlink()
-    queued.write({"cdiscount_queued": False})
     commit()
     states = Counter(_documents(args["tag"]).mapped("cdiscount_state"))
     emit({"uploads": len(uploads), "seconds": time.perf_counter() - t0, "states": dict(states)})
@@ -653,7 +652,7 @@ def phase_wizard(args):
     docs = docs.browse(docs.ids)
     queued = docs.filtered("cdiscount_queued")
     states = dict(Counter(docs.mapped("cdiscount_state")))
-    queued.write({"cdiscount_queued": False})
+    queued._cdiscount_unqueue()
     commit()
     emit(
         {

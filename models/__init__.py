@@ -3,6 +3,7 @@ from . import cdiscount_account
 from . import cdiscount_import
 from . import cdiscount_upload
 from . import cdiscount_sender
+from . import cdiscount_queue
 from . import res_company
 from . import res_config_settings
 from . import res_partner

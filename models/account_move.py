@@ -35,6 +35,7 @@ PROTECTED_FIELDS = frozenset(
         "cdiscount_upload_ids",
         "cdiscount_last_upload_id",
         "cdiscount_state",
+        "cdiscount_queue_ids",
         "cdiscount_queued",
         "cdiscount_queue_format",
         "cdiscount_queue_replace",
@@ -89,15 +90,22 @@ class AccountMove(models.Model):
         "sync looks it up before any new upload. Accepted / Refused: Cdiscount's result. "
         "Not sent: the upload failed before Cdiscount accepted it.",
     )
+    cdiscount_queue_ids = fields.One2many("cdiscount.queue", "move_id", readonly=True)
     cdiscount_queued = fields.Boolean(
         string="Queued for Cdiscount",
+        compute="_compute_cdiscount_queued",
+        store=True,
         copy=False,
         index=True,
         help="Waiting for the next background send to Cdiscount (bulk ZIP import).",
     )
-    cdiscount_queue_format = fields.Selection(DOCUMENT_FORMATS, copy=False, string="Queued Format")
-    cdiscount_queue_replace = fields.Boolean(copy=False)
-    cdiscount_queue_user_id = fields.Many2one("res.users", copy=False, string="Queued By")
+    cdiscount_queue_format = fields.Selection(
+        DOCUMENT_FORMATS, compute="_compute_cdiscount_queue_choice", string="Queued Format"
+    )
+    cdiscount_queue_replace = fields.Boolean(compute="_compute_cdiscount_queue_choice")
+    cdiscount_queue_user_id = fields.Many2one(
+        "res.users", compute="_compute_cdiscount_queue_choice", string="Queued By"
+    )
     cdiscount_import_id = fields.Many2one(related="cdiscount_last_upload_id.import_id")
     cdiscount_file_status = fields.Char(related="cdiscount_last_upload_id.file_status")
     cdiscount_integration_status = fields.Char(
@@ -130,6 +138,23 @@ class AccountMove(models.Model):
                 )
             else:
                 move.cdiscount_account_id = False
+
+    @api.depends("cdiscount_queue_ids.upload_id")
+    def _compute_cdiscount_queued(self):
+        for move in self:
+            move.cdiscount_queued = bool(move._cdiscount_waiting())
+
+    @api.depends("cdiscount_queue_ids.upload_id")
+    def _compute_cdiscount_queue_choice(self):
+        for move in self:
+            waiting = move._cdiscount_waiting()[-1:]
+            move.cdiscount_queue_format = waiting.document_format
+            move.cdiscount_queue_replace = waiting.replace
+            move.cdiscount_queue_user_id = waiting.user_id
+
+    def _cdiscount_waiting(self):
+        """The queue entries of these invoices not sent yet."""
+        return self.cdiscount_queue_ids.filtered(lambda q: not q.upload_id)
 
     @api.depends("cdiscount_upload_ids")
     def _compute_cdiscount_last_upload_id(self):
@@ -248,18 +273,27 @@ class AccountMove(models.Model):
         return posted
 
     def _cdiscount_queue(self, document_format=False, replace=False):
-        """Hand these invoices to the background sender (never upload inside this transaction)."""
-        self.sudo().write(
-            {
-                "cdiscount_queued": True,
-                "cdiscount_queue_format": document_format,
-                "cdiscount_queue_replace": replace,
-                "cdiscount_queue_user_id": self.env.user.id,
-            }
+        """Hand these invoices to the background sender (never upload inside this transaction);
+        queued again, the latest choice of format counts."""
+        self._cdiscount_unqueue()
+        self.env["cdiscount.queue"].sudo().create(
+            [
+                {
+                    "move_id": move.id,
+                    "document_format": document_format,
+                    "replace": replace,
+                    "user_id": self.env.user.id,
+                }
+                for move in self
+            ]
         )
         cron = self.env.ref("cdiscount_invoice_upload.ir_cron_cdiscount_send_queue", False)
         if cron:
             cron._trigger()
+
+    def _cdiscount_unqueue(self):
+        """Take these invoices out of the queue (not sent: their entries go)."""
+        self._cdiscount_waiting().sudo().unlink()
 
     # --- eligibility ----------------------------------------------------------------
     def _cdiscount_get_eligibility_error(self, replace=False):

@@ -281,9 +281,10 @@ class CdiscountSender(models.AbstractModel):
         """Refused before Cdiscount took the files. From the queue, a passing refusal (rate
         limit, unavailable) leaves the invoices queued for the next run; else "Not sent"."""
         if error.retryable and self.env.context.get("cdiscount_from_queue"):
-            moves = uploads.move_id
+            # Their queue entries wait again, as they were queued.
+            entries = uploads.move_id.cdiscount_queue_ids.filtered(lambda q: q.upload_id in uploads)
+            entries.sudo().upload_id = False
             uploads._cdiscount_discard()
-            moves.sudo().cdiscount_queued = True
             return
         uploads._cdiscount_not_sent(account._cdiscount_describe_error(error))
 
@@ -358,7 +359,7 @@ class CdiscountSender(models.AbstractModel):
             users = group.cdiscount_queue_user_id
             result = self._send_bulk(group, document_format, replace)
             busy |= result.skipped_moves(send_refusal.BUSY)
-            (result.skipped_moves() - busy).sudo().write({"cdiscount_queued": False})
+            (result.skipped_moves() - busy)._cdiscount_unqueue()
             self._notify_users(users, result)
             self._commit()
         return busy

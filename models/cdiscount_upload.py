@@ -180,8 +180,15 @@ class CdiscountUpload(models.Model):
     def create(self, vals_list):
         # EXTENDS cdiscount.history.mixin (which refuses it without sudo)
         uploads = super().create(vals_list)
-        uploads.move_id.filtered("cdiscount_queued").cdiscount_queued = False
+        uploads._cdiscount_take_from_queue()
         return uploads
+
+    def _cdiscount_take_from_queue(self):
+        """A queued invoice is no longer waiting once its upload exists: its entry keeps it."""
+        upload_of = {upload.move_id.id: upload.id for upload in self}
+        waiting = self.move_id._cdiscount_waiting()
+        for upload_id, entries in waiting.grouped(lambda q: upload_of[q.move_id.id]).items():
+            entries.sudo().upload_id = upload_id
 
     def _cdiscount_post_sent_message(self):
         """One note per upload on its invoice, and the same on its order: two batches."""

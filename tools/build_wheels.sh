@@ -5,7 +5,7 @@
 #
 # For each series: the git-tracked runtime files (as they are in the work tree, like whool)
 # are copied to build/wheel/<series>/cdiscount_invoice_upload, the manifest version of that
-# copy becomes <series>.1.0.0 (the repository's manifest keeps its series-free "1.0.0"), and
+# copy becomes <series>.1.1.0 (the repository's manifest keeps its series-free "1.1.0"), and
 # `pip wheel --no-deps` builds it with whool (pyproject.toml) into dist/.
 # What only developers use (tools, bench, docs, CI, lint and test configuration, the core's
 # pytest tests) is left out. A tracked top-level entry listed in neither RUNTIME nor DEV_ONLY
@@ -19,7 +19,7 @@ python=${PYTHON:-}
 [ -n "$python" ] || { [ -x "$root/.venv/bin/python" ] && python=$root/.venv/bin/python; } || python=python3
 
 # Top-level entries of the repository: what Odoo loads, and what only developers use.
-RUNTIME=" __init__.py __manifest__.py compat.py octopia_import.py README.rst readme models
+RUNTIME=" __init__.py __manifest__.py compat.py octopia_import.py README.rst readme migrations models
  wizards views security data demo i18n static octopia tests "
 DEV_ONLY=" .ci .gitignore .pylintrc .pre-commit-config.yaml Makefile pyproject.toml bench docs
  tools tests_core pytest.ini ruff.toml requirements-dev.txt requirements-dev.lock
