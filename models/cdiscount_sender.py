@@ -19,7 +19,10 @@ from .send_refusal import Refusal
 # (18.0: MAX_BATCH_PER_CRON_JOB; 19.0: MIN_RUNS_PER_JOB) and both jobs can be due in the same
 # pickup: 2 x 10 x 2.5 s = 50 s, within half the 120 s a cron worker gets by default.
 CRON_RUN_SECONDS = 2.5
-FIRST_BATCH = 20  # the pace is not known yet: a small first batch measures it
+# Seconds an invoice takes to send, as the last run of this process measured it (a cron
+# worker lives long): the next run sizes its batch, and so its ZIP, to fit its time at once.
+_PACE = {"send": 0.04}
+MIN_BATCH = 10  # fewer would make a ZIP import that costs more to follow than to send
 
 
 @dataclass
@@ -322,7 +325,7 @@ class CdiscountSender(models.AbstractModel):
         the scheduler runs the job again at once while invoices remain."""
         Move = self.env["account.move"]
         started, sent, busy = time.monotonic(), 0, Move
-        size = min(batch_size, FIRST_BATCH)
+        size = max(1, self._batch_size(run_seconds, batch_size))  # a run always sends
         while size:
             moves = Move.search(
                 [("cdiscount_queued", "=", True), ("id", "not in", busy.ids)],
@@ -331,23 +334,24 @@ class CdiscountSender(models.AbstractModel):
             )
             if not moves:
                 break
+            batch_started = time.monotonic()
             held = self._send_queued(moves)
             busy |= held
             sent += len(moves - held)
-            size = self._next_batch_size(started, run_seconds, sent, batch_size)
+            if moves - held:
+                _PACE["send"] = (time.monotonic() - batch_started) / len(moves - held)
+            size = self._batch_size(run_seconds - (time.monotonic() - started), batch_size)
         # What another process holds is its to send: counting it would re-run this job at once.
         remaining = Move.search_count([("cdiscount_queued", "=", True)]) - len(busy)
         compat.cron_progress(self.env, done=sent, remaining=max(remaining, 0))
 
     @api.model
-    def _next_batch_size(self, started, run_seconds, sent, batch_size):
-        """As many invoices as the time left in this run fits, at the pace measured so far;
-        0 when the run's time is spent."""
-        elapsed = time.monotonic() - started
-        left = run_seconds - elapsed
-        if left <= 0 or not sent:
-            return 0 if left <= 0 else batch_size
-        return max(1, min(batch_size, int(left * sent / elapsed)))
+    def _batch_size(self, seconds_left, batch_size):
+        """As many invoices as the time left fits at the measured pace, at most `batch_size`;
+        0 when fewer than MIN_BATCH fit (the next run takes them). The pace corrects itself
+        within a run: after slow documents (PDFs to render) the first batch is small."""
+        fits = int(seconds_left / max(_PACE["send"], 1e-4))
+        return min(fits, batch_size) if fits >= MIN_BATCH else 0
 
     @api.model
     def _send_queued(self, moves):
