@@ -139,12 +139,12 @@ class AccountMove(models.Model):
             else:
                 move.cdiscount_account_id = False
 
-    @api.depends("cdiscount_queue_ids.upload_id")
+    @api.depends("cdiscount_queue_ids.upload_ids")
     def _compute_cdiscount_queued(self):
         for move in self:
             move.cdiscount_queued = bool(move._cdiscount_waiting())
 
-    @api.depends("cdiscount_queue_ids.upload_id")
+    @api.depends("cdiscount_queue_ids.upload_ids")
     def _compute_cdiscount_queue_choice(self):
         for move in self:
             waiting = move._cdiscount_waiting()[-1:]
@@ -154,7 +154,7 @@ class AccountMove(models.Model):
 
     def _cdiscount_waiting(self):
         """The queue entries of these invoices not sent yet."""
-        return self.cdiscount_queue_ids.filtered(lambda q: not q.upload_id)
+        return self.cdiscount_queue_ids.filtered(lambda q: not q.upload_ids)
 
     @api.depends("cdiscount_upload_ids")
     def _compute_cdiscount_last_upload_id(self):

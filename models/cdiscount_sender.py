@@ -284,10 +284,7 @@ class CdiscountSender(models.AbstractModel):
         """Refused before Cdiscount took the files. From the queue, a passing refusal (rate
         limit, unavailable) leaves the invoices queued for the next run; else "Not sent"."""
         if error.retryable and self.env.context.get("cdiscount_from_queue"):
-            # Their queue entries wait again, as they were queued.
-            entries = uploads.move_id.cdiscount_queue_ids.filtered(lambda q: q.upload_id in uploads)
-            entries.sudo().upload_id = False
-            uploads._cdiscount_discard()
+            uploads._cdiscount_discard(requeue=True)
             return
         uploads._cdiscount_not_sent(account._cdiscount_describe_error(error))
 

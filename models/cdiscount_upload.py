@@ -58,6 +58,9 @@ class CdiscountUpload(models.Model):
     import_id = fields.Many2one("cdiscount.import", readonly=True, index=True, ondelete="set null")
     file_name = fields.Char(readonly=True)
     document_format = fields.Selection(DOCUMENT_FORMATS, string="Format", readonly=True)
+    queue_id = fields.Many2one(
+        "cdiscount.queue", readonly=True, index="btree_not_null", ondelete="set null"
+    )
     attachment_id = fields.Many2one(
         "ir.attachment", string="Sent File", readonly=True, index="btree_not_null"
     )
@@ -149,11 +152,21 @@ class CdiscountUpload(models.Model):
         note = _("Not sent to Cdiscount: %(reason)s", reason=reason)
         log_notes(self.move_id, dict.fromkeys(self.move_id.ids, note))
 
-    def _cdiscount_discard(self):
-        """Cdiscount certainly did not take these files, and the caller reports it itself."""
+    def _cdiscount_discard(self, requeue=False):
+        """Cdiscount certainly did not take these files, and the caller reports it itself.
+        `requeue`: their queue entries wait again, as they were queued."""
         attachments = self.sudo().attachment_id
-        self.sudo().unlink()
+        self.sudo().with_context(cdiscount_requeue=requeue).unlink()
         attachments.unlink()
+
+    def unlink(self):
+        # An upload deleted with the history was sent: its queue entry goes too, so that the
+        # invoice never waits in the queue again by itself. Only a requeued discard frees it.
+        entries = self.queue_id if not self.env.context.get("cdiscount_requeue") else None
+        result = super().unlink()
+        if entries:
+            entries.filtered(lambda entry: not entry.upload_ids).sudo().unlink()
+        return result
 
     @api.model
     def _cdiscount_record_error(self, move, account, message):
@@ -179,16 +192,13 @@ class CdiscountUpload(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         # EXTENDS cdiscount.history.mixin (which refuses it without sudo)
-        uploads = super().create(vals_list)
-        uploads._cdiscount_take_from_queue()
-        return uploads
-
-    def _cdiscount_take_from_queue(self):
-        """A queued invoice is no longer waiting once its upload exists: its entry keeps it."""
-        upload_of = {upload.move_id.id: upload.id for upload in self}
-        waiting = self.move_id._cdiscount_waiting()
-        for upload_id, entries in waiting.grouped(lambda q: upload_of[q.move_id.id]).items():
-            entries.sudo().upload_id = upload_id
+        # A queued invoice is no longer waiting once its upload exists: the upload points to
+        # its queue entry (discarded, the upload frees the entry: it waits again).
+        moves = self.env["account.move"].browse({vals["move_id"] for vals in vals_list})
+        entry_of = {entry.move_id.id: entry.id for entry in moves._cdiscount_waiting()}
+        for vals in vals_list:
+            vals.setdefault("queue_id", entry_of.get(vals["move_id"], False))
+        return super().create(vals_list)
 
     def _cdiscount_post_sent_message(self):
         """One note per upload on its invoice, and the same on its order: two batches."""

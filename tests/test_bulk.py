@@ -262,6 +262,19 @@ class TestQueue(CdiscountCommon):
         self.assertFalse(invoice.cdiscount_queued)
         self.assertEqual(invoice.cdiscount_import_id.kind, "bulk")
 
+    def test_queue_entry_keeps_the_choice_and_never_waits_again_once_sent(self):
+        invoice = self._invoice()
+        invoice._cdiscount_queue("ubl", True)
+        entry = invoice.cdiscount_queue_ids
+        self.assertEqual((entry.document_format, entry.replace), ("ubl", True))
+        self.assertEqual(invoice.cdiscount_queue_user_id, self.env.user)
+        self.env["cdiscount.sender"]._cron_send_queue()
+        self.assertFalse(invoice.cdiscount_queued)
+        self.assertEqual(entry.upload_ids, invoice.cdiscount_last_upload_id)
+        invoice.cdiscount_upload_ids.sudo().unlink()  # history deleted: sent, never requeued
+        self.assertFalse(invoice.cdiscount_queued)
+        self.assertFalse(entry.exists())
+
     def test_without_auto_send_nothing_is_queued(self):
         invoice = self._invoice()
         self.assertEqual(invoice.cdiscount_state, "to_send")
