@@ -291,6 +291,11 @@ class AccountMove(models.Model):
         if cron:
             cron._trigger()
 
+    def _cdiscount_needs_render(self):
+        """Queued in PDF format without a stored PDF: wkhtmltopdf must render it first."""
+        document_format = self.cdiscount_queue_format or self.cdiscount_account_id.document_format
+        return document_format == "pdf" and not self.invoice_pdf_report_id
+
     def _cdiscount_unqueue(self):
         """Take these invoices out of the queue (not sent: their entries go)."""
         self._cdiscount_waiting().sudo().unlink()

@@ -19,9 +19,10 @@ from .send_refusal import Refusal
 # (18.0: MAX_BATCH_PER_CRON_JOB; 19.0: MIN_RUNS_PER_JOB) and both jobs can be due in the same
 # pickup: 2 x 10 x 2.5 s = 50 s, within half the 120 s a cron worker gets by default.
 CRON_RUN_SECONDS = 2.5
-# Seconds an invoice takes to send, as the last run of this process measured it (a cron
-# worker lives long): the next run sizes its batch, and so its ZIP, to fit its time at once.
-_PACE = {"send": 0.04}
+# What one invoice is expected to cost to send, before this run has measured it: a ready
+# document (UBL, stored PDF), and a PDF that wkhtmltopdf must render first (1.4-2.2 s here).
+SEND_SECONDS = 0.04
+RENDER_SECONDS = 2.0
 MIN_BATCH = 10  # fewer would make a ZIP import that costs more to follow than to send
 
 
@@ -317,38 +318,47 @@ class CdiscountSender(models.AbstractModel):
     # --- the background queue ------------------------------------------------------
     @api.model
     def _cron_send_queue(self, batch_size=200, run_seconds=CRON_RUN_SECONDS):
-        """Send queued invoices as bulk ZIP imports for about `run_seconds`, in batches sized
-        from the time the previous ones took (at most `batch_size`), then report progress:
-        the scheduler runs the job again at once while invoices remain."""
+        """Send queued invoices as bulk ZIP imports for about `run_seconds`, then report
+        progress: the scheduler runs the job again at once while invoices remain. Each batch
+        (one ZIP per account and format) holds what the time left fits, at most `batch_size`:
+        many ready documents, a PDF to render alone."""
         Move = self.env["account.move"]
-        started, sent, busy = time.monotonic(), 0, Move
-        size = max(1, self._batch_size(run_seconds, batch_size))  # a run always sends
-        while size:
-            moves = Move.search(
+        started, sent, busy, pace = time.monotonic(), 0, Move, SEND_SECONDS
+        while True:
+            left = run_seconds - (time.monotonic() - started)
+            candidates = Move.search(
                 [("cdiscount_queued", "=", True), ("id", "not in", busy.ids)],
                 order="id",
-                limit=size,
+                limit=batch_size,
             )
+            moves = self._fitting(candidates, left, pace, first=not (sent or busy))
             if not moves:
                 break
             batch_started = time.monotonic()
             held = self._send_queued(moves)
             busy |= held
             sent += len(moves - held)
-            if moves - held:
-                _PACE["send"] = (time.monotonic() - batch_started) / len(moves - held)
-            size = self._batch_size(run_seconds - (time.monotonic() - started), batch_size)
+            ready = (moves - held).filtered(lambda m: not m._cdiscount_needs_render())
+            if ready and ready == moves - held:
+                pace = (time.monotonic() - batch_started) / len(ready)
         # What another process holds is its to send: counting it would re-run this job at once.
         remaining = Move.search_count([("cdiscount_queued", "=", True)]) - len(busy)
         compat.cron_progress(self.env, done=sent, remaining=max(remaining, 0))
 
     @api.model
-    def _batch_size(self, seconds_left, batch_size):
-        """As many invoices as the time left fits at the measured pace, at most `batch_size`;
-        0 when fewer than MIN_BATCH fit (the next run takes them). The pace corrects itself
-        within a run: after slow documents (PDFs to render) the first batch is small."""
-        fits = int(seconds_left / max(_PACE["send"], 1e-4))
-        return min(fits, batch_size) if fits >= MIN_BATCH else 0
+    def _fitting(self, candidates, seconds_left, pace, first):
+        """The first candidates whose expected cost fits the time left. A run's first batch
+        has at least one; a later one at least MIN_BATCH, or all that is left: else the next
+        run takes them (a ZIP of a few costs more to follow than to send)."""
+        moves, cost = [], 0.0
+        for move in candidates:
+            cost += RENDER_SECONDS if move._cdiscount_needs_render() else pace
+            if cost > seconds_left and (moves or not first):
+                break
+            moves.append(move)
+        if not first and len(moves) < min(MIN_BATCH, len(candidates)):
+            return candidates.browse()
+        return candidates.browse([move.id for move in moves])
 
     @api.model
     def _send_queued(self, moves):
