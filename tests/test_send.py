@@ -212,8 +212,14 @@ class TestSendPdf(CdiscountCommon):
         self.assertEqual(set(invoices.mapped("cdiscount_state")), {"queued"})
         self.assertFalse(invoices.invoice_pdf_report_id, "nothing rendered in the request")
         self.assertFalse(self.sandbox.request_count(method="POST"))
-        self.env["cdiscount.sender"].with_context(ir_cron_progress_id=False)._cron_send_queue()
+        # A render is expected to take 2 s: with 1 s left, a run sends one PDF, and the
+        # scheduler runs the job again for the next (a pickup never waits on many renders).
+        sender = self.env["cdiscount.sender"].with_context(ir_cron_progress_id=False)
+        sender._cron_send_queue(run_seconds=1.0)
+        self.assertEqual(sorted(invoices.mapped("cdiscount_state")), ["queued", "running"])
+        sender._cron_send_queue(run_seconds=1.0)
         self.assertEqual(set(invoices.mapped("cdiscount_state")), {"running"})
+        self.assertEqual(len(invoices.cdiscount_import_id), 2, "one ZIP per run")
         self.assertEqual(set(invoices.cdiscount_last_upload_id.mapped("document_format")), {"pdf"})
         self.assertEqual(self.render.call_count, 2, "rendered by the background job")
 
