@@ -240,6 +240,24 @@ class TestRpcSecurity(CdiscountCommon, HttpCase):
         self.assertEqual(self.upload.state, "running")
         self.assertTrue(self.upload.attachment_id.exists())
 
+    def test_send_queue_cannot_be_forged(self):
+        """An entry in the send queue makes the cron upload an invoice: only the addon writes
+        them (users may read them, nothing else)."""
+        queued = self._invoice()
+        queued._cdiscount_queue()
+        entry = queued.cdiscount_queue_ids.filtered(lambda q: not q.upload_ids)
+        self.assertTrue(entry)
+        for user in (self.invoicing, self.manager):
+            for method, *args in (
+                ("create", [{"move_id": self.invoice.id, "document_format": "pdf"}]),
+                ("write", entry.ids, {"document_format": "pdf", "user_id": self.manager.id}),
+                ("unlink", entry.ids),
+            ):
+                with self.subTest(user=user.login, method=method):
+                    self.assertRefused(user, "cdiscount.queue", method, *args)
+        self.assertTrue(entry.exists())
+        self.assertFalse(self.invoice.cdiscount_queued)
+
     def test_invoice_and_order_status_cannot_be_forged(self):
         order = self.invoice.cdiscount_order_id
         other_upload = self._invoice().cdiscount_upload_ids
