@@ -1,3 +1,5 @@
+from functools import partial
+
 from stdnum.fr import siren, tva
 
 from odoo import _, api, models
@@ -9,6 +11,7 @@ PAYMENT_MEANS_ONLINE_NAME = "Online payment service"
 # Plain EN 16931: without a buyer Peppol endpoint (private buyers) the document is not Peppol BIS.
 CUSTOMIZATION_ID = "urn:cen.eu:en16931:2017"
 SIREN_SCHEME = "0002"  # ISO 6523 ICD of the French SIREN register
+MEMO = "cdiscount_ubl_memo"  # the cursor cache key of the answers kept while one invoice builds
 
 
 class AccountEdiXmlUblCdiscount(models.AbstractModel):
@@ -23,6 +26,40 @@ class AccountEdiXmlUblCdiscount(models.AbstractModel):
     _name = "account.edi.xml.ubl_cdiscount"
     _inherit = "account.edi.xml.ubl_bis3"
     _description = "UBL 2.1 invoice for Cdiscount"
+
+    # --- one invoice's repeated questions, answered once -----------------------------
+    def _export_invoice(self, invoice, *args, **kwargs):
+        """EXTENDS account_edi_ubl_cii: while one invoice builds, the answers that Odoo's
+        builder asks for again and again (a tax category per line and per total, each a
+        query of base.europe; a unit's external id per line) are kept for that invoice only."""
+        outer = self.env.cr.cache.get(MEMO)
+        self.env.cr.cache[MEMO] = {}
+        try:
+            return super()._export_invoice(invoice, *args, **kwargs)
+        finally:
+            self.env.cr.cache[MEMO] = outer
+
+    def _cdiscount_memo(self, key, compute):
+        memo = self.env.cr.cache.get(MEMO)
+        if memo is None:
+            return compute()
+        if key not in memo:
+            memo[key] = compute()
+        return memo[key]
+
+    def _get_tax_category_code(self, customer, supplier, tax):  # 19.0
+        key = ("tax category", customer.id, supplier.id, tax.id if tax else None)
+        compute = partial(super()._get_tax_category_code, customer, supplier, tax)
+        return self._cdiscount_memo(key, compute)
+
+    def _get_tax_unece_codes(self, customer, supplier, tax):  # 18.0
+        key = ("tax codes", customer.id, supplier.id, tax.id if tax else None)
+        compute = partial(super()._get_tax_unece_codes, customer, supplier, tax)
+        return dict(self._cdiscount_memo(key, compute))  # the caller's own copy
+
+    def _get_uom_unece_code(self, uom):  # 19.0 (18.0 calls its parent's directly)
+        compute = partial(super()._get_uom_unece_code, uom)
+        return self._cdiscount_memo(("unit", uom.id), compute)
 
     # --- Cdiscount decisions (both versions) ---------------------------------------
     @api.model

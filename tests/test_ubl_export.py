@@ -2,12 +2,15 @@ import functools
 import importlib.util
 import os
 from pathlib import Path
+from unittest.mock import patch
 
 from lxml import etree
 
 from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import tagged
+
+from odoo.addons.account_edi_ubl_cii.models.account_edi_common import AccountEdiCommon
 
 from .common import CdiscountCommon
 
@@ -208,6 +211,25 @@ class TestUblExport(CdiscountCommon):
             {20.0: (49.99, 10.0), 10.0: (50.0, 5.0), 5.5: (26.7, 1.47)},
         )
         self._assert_amount(tree, "cac:LegalMonetaryTotal/cbc:PayableAmount", 143.16)
+
+    def test_tax_questions_are_answered_once_per_invoice(self):
+        """Odoo's builder asks a tax's category for every line and total (each answer a query
+        of base.europe): our builder asks once per tax and invoice, and forgets it after."""
+        common = AccountEdiCommon  # Odoo's own definition, below ours in the builder's MRO
+        asked = next(
+            name
+            for name in ("_get_tax_category_code", "_get_tax_unece_codes")  # 19.0, 18.0
+            if hasattr(common, name)
+        )
+        lines = [(self.product, 1, 49.99, 0.0), (self.product, 2, 5.0, 0.0)]
+        invoice = self._invoice(lines=[*lines, (self.product_10, 1, 25.0, 0.0)])
+        other = self._invoice(lines=lines)
+        with patch.object(common, asked, autospec=True, side_effect=getattr(common, asked)) as spy:
+            self._export(invoice)
+            self.assertEqual(spy.call_count, 2, "20 % and 10 %: once each")
+            self._export(other)
+            self.assertEqual(spy.call_count, 3, "another invoice asks again")
+        self.assertIsNone(self.env.cr.cache.get("cdiscount_ubl_memo"))
 
     def test_line_discounts(self):
         invoice = self._invoice(
