@@ -19,11 +19,28 @@ from .send_refusal import Refusal
 # (18.0: MAX_BATCH_PER_CRON_JOB; 19.0: MIN_RUNS_PER_JOB) and both jobs can be due in the same
 # pickup: 2 x 10 x 2.5 s = 50 s, within half the 120 s a cron worker gets by default.
 CRON_RUN_SECONDS = 2.5
-# What one invoice is expected to cost to send, before this run has measured it: a ready
-# document (UBL, stored PDF), and a PDF that wkhtmltopdf must render first (1.4-2.2 s here).
-SEND_SECONDS = 0.04
+# The share of a send run spent building documents (UBL export, PDF): the rest of the run
+# records, uploads and logs what was built (the export is about 60 % of a whole send).
+BUILD_SHARE = 0.6
+# What a PDF that wkhtmltopdf must render first is expected to take (1.4-2.2 s here): a run
+# starts one only with that much build time left, or as its first document.
 RENDER_SECONDS = 2.0
-MIN_BATCH = 10  # fewer would make a ZIP import that costs more to follow than to send
+
+
+@dataclass
+class BuildBudget:
+    """Until when a send cron run keeps building documents. Its first document is always
+    built, so that every run moves the queue on; then a document is built only while the
+    time it is expected to take is left."""
+
+    deadline: float
+    built: int = 0
+
+    def allows(self, move):
+        if not self.built:
+            return True
+        cost = RENDER_SECONDS if move._cdiscount_needs_render() else 0.0
+        return time.monotonic() + cost <= self.deadline
 
 
 @dataclass
@@ -82,12 +99,13 @@ class CdiscountSender(models.AbstractModel):
             raise UserError(account._cdiscount_describe_error(exc, move)) from None
 
     @api.model
-    def _send_bulk(self, moves, document_format=False, replace=False):
-        """Upload `moves` as ZIP imports; an error never stops the other accounts."""
+    def _send_bulk(self, moves, document_format=False, replace=False, budget=None):
+        """Upload `moves` as ZIP imports; an error never stops the other accounts. With a
+        BuildBudget, the invoices it has no time left to build are left as they were."""
         result = SendResult(self.env["cdiscount.upload"])
         free = self._lock(moves, result)
         for account, group in free.grouped("cdiscount_account_id").items():
-            files = self._prepare(group, account, document_format, replace, result)
+            files = self._prepare(group, account, document_format, replace, result, budget=budget)
             self._send_files(account, files, result, replace)
         return result
 
@@ -162,10 +180,15 @@ class CdiscountSender(models.AbstractModel):
 
     # --- bulk -----------------------------------------------------------------------
     @api.model
-    def _prepare(self, moves, account, document_format, replace, result):
-        """{order ref: (move, InvoiceFile)} for the eligible moves; the others are skipped."""
+    def _prepare(self, moves, account, document_format, replace, result, *, budget=None):
+        """{order ref: (move, InvoiceFile)} for the eligible moves; the others are skipped.
+        Stops where the budget (if any) allows no more."""
         files = {}
         for move in moves:
+            if budget is not None:
+                if not budget.allows(move):
+                    break
+                budget.built += 1
             refusal = move._cdiscount_refusal(replace=replace)
             if not refusal and move.cdiscount_order_ref in files:
                 refusal = self._same_order_refusal(move)
@@ -317,63 +340,52 @@ class CdiscountSender(models.AbstractModel):
 
     # --- the background queue ------------------------------------------------------
     @api.model
-    def _cron_send_queue(self, batch_size=200, run_seconds=CRON_RUN_SECONDS):
+    def _cron_send_queue(self, batch_size=500, run_seconds=CRON_RUN_SECONDS):
         """Send queued invoices as bulk ZIP imports for about `run_seconds`, then report
-        progress: the scheduler runs the job again at once while invoices remain. Each batch
-        (one ZIP per account and format) holds what the time left fits, at most `batch_size`:
-        many ready documents, a PDF to render alone."""
+        progress: the scheduler runs the job again at once while invoices remain. A run builds
+        the documents of up to `batch_size` queued invoices while its build time lasts
+        (BuildBudget), then uploads them: one ZIP per account and format."""
         Move = self.env["account.move"]
-        started, sent, busy, pace = time.monotonic(), 0, Move, SEND_SECONDS
-        while True:
-            left = run_seconds - (time.monotonic() - started)
+        budget = BuildBudget(time.monotonic() + run_seconds * BUILD_SHARE)
+        done, seen, busy = 0, Move, Move
+        while not budget.built or time.monotonic() < budget.deadline:
+            # Never the same invoice twice in a run: one Cdiscount refused for a passing
+            # reason (rate limit) is queued again, for the next run.
             candidates = Move.search(
-                [("cdiscount_queued", "=", True), ("id", "not in", busy.ids)],
+                [("cdiscount_queued", "=", True), ("id", "not in", seen.ids)],
                 order="id",
                 limit=batch_size,
             )
-            moves = self._fitting(candidates, left, pace, first=not (sent or busy))
-            if not moves:
+            if not candidates:
                 break
-            batch_started = time.monotonic()
-            held = self._send_queued(moves)
-            busy |= held
-            sent += len(moves - held)
-            ready = (moves - held).filtered(lambda m: not m._cdiscount_needs_render())
-            if ready and ready == moves - held:
-                pace = (time.monotonic() - batch_started) / len(ready)
+            seen |= candidates
+            sent, held = self._send_queued(candidates, budget)
+            done, busy = done + sent, busy | held
         # What another process holds is its to send: counting it would re-run this job at once.
         remaining = Move.search_count([("cdiscount_queued", "=", True)]) - len(busy)
-        compat.cron_progress(self.env, done=sent, remaining=max(remaining, 0))
+        compat.cron_progress(self.env, done=done, remaining=max(remaining, 0))
 
     @api.model
-    def _fitting(self, candidates, seconds_left, pace, first):
-        """The first candidates whose expected cost fits the time left. A run's first batch
-        has at least one; a later one at least MIN_BATCH, or all that is left: else the next
-        run takes them (a ZIP of a few costs more to follow than to send)."""
-        moves, cost = [], 0.0
-        for move in candidates:
-            cost += RENDER_SECONDS if move._cdiscount_needs_render() else pace
-            if cost > seconds_left and (moves or not first):
-                break
-            moves.append(move)
-        if not first and len(moves) < min(MIN_BATCH, len(candidates)):
-            return candidates.browse()
-        return candidates.browse([move.id for move in moves])
-
-    @api.model
-    def _send_queued(self, moves):
-        """Send queued invoices; returns those another process holds (they stay queued)."""
+    def _send_queued(self, moves, budget=None):
+        """Send queued invoices (as many as the budget allows); returns how many were dealt
+        with (sent, or taken out of the queue), and those another process holds (they stay
+        queued)."""
         moves = moves.with_context(cdiscount_from_queue=True)
-        busy = self.env["account.move"]
+        done, busy = 0, self.env["account.move"]
         groups = moves.grouped(lambda m: (m.cdiscount_queue_format, m.cdiscount_queue_replace))
         for (document_format, replace), group in groups.items():
+            if budget is not None and budget.built and time.monotonic() > budget.deadline:
+                break
             users = group.cdiscount_queue_user_id
-            result = self._send_bulk(group, document_format, replace)
-            busy |= result.skipped_moves(send_refusal.BUSY)
-            (result.skipped_moves() - busy)._cdiscount_unqueue()
+            result = self._send_bulk(group, document_format, replace, budget)
+            held = result.skipped_moves(send_refusal.BUSY)
+            refused = result.skipped_moves() - held
+            refused._cdiscount_unqueue()
+            done += len(result.uploads.move_id | refused)
+            busy |= held
             self._notify_users(users, result)
             self._commit()
-        return busy
+        return done, busy
 
     @api.model
     def _notify_users(self, users, result):

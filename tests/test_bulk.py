@@ -275,6 +275,17 @@ class TestQueue(CdiscountCommon):
         self.assertFalse(invoice.cdiscount_queued)
         self.assertFalse(entry.exists())
 
+    def test_a_run_builds_while_its_time_lasts_and_the_next_run_goes_on(self):
+        invoices = self._invoice() | self._invoice() | self._invoice()
+        invoices._cdiscount_queue()
+        sender = self.env["cdiscount.sender"].with_context(ir_cron_progress_id=False)
+        sender._cron_send_queue(run_seconds=0)  # no build time: the run's first document only
+        states = sorted(invoices.mapped("cdiscount_state"))
+        self.assertEqual(states, ["queued", "queued", "running"])
+        sender._cron_send_queue()
+        self.assertEqual(set(invoices.mapped("cdiscount_state")), {"running"})
+        self.assertEqual(len(invoices.cdiscount_import_id), 2, "what a run built, in one ZIP")
+
     def test_without_auto_send_nothing_is_queued(self):
         invoice = self._invoice()
         self.assertEqual(invoice.cdiscount_state, "to_send")
