@@ -227,13 +227,18 @@ class CdiscountUpload(models.Model):
             import_id=self.import_id.name,
         )
 
-    def _cdiscount_log(self, bodies, attach=False):
-        """Log {upload: body} on the uploads' invoices and orders, one batch per model. The
-        sent file goes with the note of an upload sent alone (Odoo logs a batch of notes
-        without attachments); in a batch the note names it, and it is on the invoice."""
+    def _cdiscount_log(self, bodies, attach=False, on_order=None):
+        """Log {upload: body} on the uploads' invoices and orders (those `on_order` keeps, when
+        given), one batch per model. The sent file goes with the note of an upload sent alone
+        (Odoo logs a batch of notes without attachments); in a batch the note names it, and
+        it is on the invoice."""
         attachments = self.attachment_id if attach else None
         log_notes(self.move_id, {u.move_id.id: body for u, body in bodies.items()}, attachments)
-        with_order = {u: body for u, body in bodies.items() if u.order_id}
+        with_order = {
+            u: body
+            for u, body in bodies.items()
+            if u.order_id and (on_order is None or on_order(u))
+        }
         log_notes(self.order_id, {u.order_id.id: body for u, body in with_order.items()})
 
     def _cdiscount_replaces(self):
@@ -242,9 +247,14 @@ class CdiscountUpload(models.Model):
         return "success" in earlier.mapped("state")
 
     def _cdiscount_post_result_message(self):
-        """Say in the invoice's and the order's chatter what Cdiscount decided."""
+        """Say in the invoice's chatter what Cdiscount decided, and in the order's when it
+        refused the invoice: someone has to act. The order shows an accepted invoice in its
+        Cdiscount status (one note fewer per invoice in the status sync)."""
         decided = self.filtered(lambda u: u.state in ("success", "failure"))
-        decided._cdiscount_log({upload: upload._cdiscount_result_text() for upload in decided})
+        decided._cdiscount_log(
+            {upload: upload._cdiscount_result_text() for upload in decided},
+            on_order=lambda upload: upload.state == "failure",
+        )
 
     def _cdiscount_result_text(self):
         if self.state == "success":

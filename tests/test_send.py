@@ -274,6 +274,9 @@ class TestSendAndPrint(CdiscountCommon):
         invoice.action_cdiscount_send()
         self._finish_imports()
         self.assertIn("Cdiscount accepted the invoice", invoice.message_ids[:1].body)
+        order_notes = " ".join(invoice.cdiscount_order_id.message_ids.mapped("body"))
+        self.assertIn("Invoice sent to Cdiscount", order_notes)
+        self.assertNotIn("accepted", order_notes, "the order's status says it, not a note")
         invoice.action_cdiscount_replace()
         self.assertIn("replaces the invoice Cdiscount had accepted", invoice.message_ids[:1].body)
         refused = self._invoice(order=self._order(ref="CD-NOT-KNOWN-1"))
@@ -283,6 +286,8 @@ class TestSendAndPrint(CdiscountCommon):
         self.assertIn("Cdiscount refused the invoice", body)
         self.assertIn("does not know this order", body, "explained")
         self.assertIn("OrderNotFound", body, "Cdiscount's own words kept beside")
+        order_body = refused.cdiscount_order_id.message_ids[:1].body
+        self.assertIn("Cdiscount refused the invoice", order_body, "someone has to act")
         self.assertIn("does not know this order", refused.cdiscount_error_explanation)
 
     def test_check_status_now_from_the_invoice(self):
