@@ -31,6 +31,13 @@ class SaleOrder(models.Model):
         store=True,
         help="Where the invoice of this order stands on Cdiscount.",
     )
+    cdiscount_move_ids = fields.One2many(
+        "account.move",
+        "cdiscount_order_id",
+        string="Cdiscount Documents",
+        readonly=True,
+        help="The invoices and credit notes of this order alone (the ones sent for it).",
+    )
     cdiscount_invoice_ids = fields.Many2many(
         "account.move",
         string="Cdiscount Invoices",
@@ -54,22 +61,26 @@ class SaleOrder(models.Model):
             if order.cdiscount_order_ref and not order.cdiscount_account_id:
                 order.cdiscount_account_id = order.company_id._cdiscount_default_account()
 
-    @api.depends("invoice_ids.cdiscount_state", "cdiscount_order_ref")
+    @api.depends(
+        "cdiscount_move_ids.cdiscount_state", "invoice_ids.cdiscount_state", "cdiscount_order_ref"
+    )
     def _compute_cdiscount_state(self):
+        """The most pressing state of the order's own invoices (an invoice of several orders
+        counts only for an order without one of its own). Sale's invoice_ids is computed from
+        every order line: read only when needed, it is most of what a status sync flushes."""
         order_of_state = ["failure", "error", "unknown", "running", "queued", "to_send", "success"]
         for order in self:
-            states = set(
-                order.invoice_ids.filtered(lambda m: m.cdiscount_state != "not_applicable").mapped(
-                    "cdiscount_state"
-                )
-            )
+            states = {
+                m.cdiscount_state
+                for m in order.cdiscount_move_ids or order.invoice_ids
+                if m.cdiscount_state != "not_applicable"
+            }
             if not order.cdiscount_order_ref:
                 order.cdiscount_state = False
+            elif states:
+                order.cdiscount_state = next(s for s in order_of_state if s in states)
             else:
-                order.cdiscount_state = next(
-                    (s for s in order_of_state if s in states),
-                    "to_send" if order.invoice_ids else False,
-                )
+                order.cdiscount_state = "to_send" if order.invoice_ids else False
 
     @api.depends("invoice_ids.cdiscount_order_id")
     def _compute_cdiscount_invoice_ids(self):
@@ -119,7 +130,7 @@ class SaleOrder(models.Model):
         return super().write(vals)
 
     def _cdiscount_check_protected(self, vals):
-        if "cdiscount_state" in vals and not self.env.su:
+        if {"cdiscount_state", "cdiscount_move_ids"}.intersection(vals) and not self.env.su:
             raise AccessError(
                 _("The Cdiscount status of an order is written by Cdiscount Invoice Upload only.")
             )

@@ -272,11 +272,13 @@ class TestRpcSecurity(CdiscountCommon, HttpCase):
                     {"cdiscount_last_upload_id": other_upload.id or False},
                 ),
                 ("sale.order", order.ids, {"cdiscount_state": "success"}),
+                ("sale.order", order.ids, {"cdiscount_move_ids": [(5, 0, 0)]}),
             ):
                 with self.subTest(user=user.login, model=model, vals=vals):
                     self.assertRefused(user, model, "write", ids, vals)
         self.assertEqual(self.invoice.cdiscount_state, "running")
         self.assertFalse(self.invoice.cdiscount_queued)
+        self.assertEqual(self.invoice.cdiscount_order_id, order)
 
     def test_processing_invoice_is_not_reset_nor_deleted_silently(self):
         self.assertRefused(self.invoicing, "account.move", "button_draft", self.invoice.ids)
