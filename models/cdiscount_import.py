@@ -205,15 +205,15 @@ class CdiscountImport(models.Model):
 
     def _cdiscount_apply_report(self, report):
         self.ensure_one()
-        self.sudo().write(
-            {
-                "status": report.status,
-                "report_json": report.raw_json,
-                "last_sync_date": fields.Datetime.now(),
-                "sync_error": False,
-                "not_found_count": 0,
-            }
-        )
+        values = {
+            "status": report.status,
+            "last_sync_date": fields.Datetime.now(),
+            "sync_error": False,
+            "not_found_count": 0,
+        }
+        if report.raw_json != self.report_json:  # tens of KB for a large ZIP: once is enough
+            values["report_json"] = report.raw_json
+        self.sudo().write(values)
         uploads = {u.order_ref: u for u in self.upload_ids}
         results = {uploads[r.order_id]: r for r in report.files if r.order_id in uploads}
         self.upload_ids._cdiscount_apply_file_results(results)
