@@ -5,6 +5,7 @@ plus, where each version calls only its own hook, methods side by side that say 
 - Send & Print: `_get_default_sending_method` (18) / `_get_default_sending_methods` (19),
   in models/account_move_send.py;
 - UBL builder: value dicts (18) / nodes (19), in models/account_edi_xml_ubl_cdiscount.py;
+- the audit trail that forbids editing an invoice's notes: `audit_trail_field`;
 - XML that cannot branch (groups' category or privilege, action groups):
   security/cdiscount_groups_18.xml / security/cdiscount_groups_19.xml, loaded by
   `load_versioned_data` from data/cdiscount_versioned_data.xml on every install and update.
@@ -70,6 +71,25 @@ def default_sending_methods(send, move):
     if SEND_HAS_METHOD_SETS:
         return send._get_default_sending_methods(move)
     return {send._get_default_sending_method(move)}
+
+
+def audit_trail_field(env):
+    """The company setting under which Odoo refuses any edit of a posted invoice's logged notes
+    (19.0: restrictive_audit_trail; 18.0: check_account_audit_trail), or None when this Odoo
+    has neither."""
+    fields = env["res.company"]._fields
+    return next(
+        (n for n in ("restrictive_audit_trail", "check_account_audit_trail") if n in fields), None
+    )
+
+
+def notes_editable(moves):
+    """The invoices whose logged notes Odoo lets a note be completed: those of companies
+    without an audit trail (none when this Odoo's setting is unknown)."""
+    field = audit_trail_field(moves.env)
+    if field is None:
+        return moves.browse()
+    return moves.filtered(lambda move: not move.company_id[field])
 
 
 def load_versioned_data(env):

@@ -406,6 +406,8 @@ SYNC_STEPS = (
 )
 CHATTER_STEPS = (  # every chatter note: the flush of pending writes, then the batch of notes
     ("log_notes", "log_notes (flush + notes)"),
+    ("add_to_notes", "log_notes (flush + notes)"),
+    ("write_note_lines", "notes (_message_log_batch)"),
     ("account.move", "notes (_message_log_batch)"),
     ("sale.order", "notes (_message_log_batch)"),
 )
@@ -417,7 +419,7 @@ def send_meter(*steps):
     for owner, name, label in SEND_STEPS + steps:
         meter.wrap(env.registry[owner] if isinstance(owner, str) else owner, name, label)
     for owner, label in CHATTER_STEPS:
-        if owner == "log_notes":
+        if owner in ("log_notes", "add_to_notes", "write_note_lines"):
             meter.wrap(sys.modules[f"odoo.addons.{MODULE}.models.cdiscount_upload"], owner, label)
         else:
             meter.wrap(env.registry[owner], "_message_log_batch", label)

@@ -77,6 +77,7 @@ class AccountMove(models.Model):
         string="Last Cdiscount Upload",
         compute="_compute_cdiscount_last_upload_id",
         store=True,
+        index="btree_not_null",  # found from its upload each time an upload's state changes
     )
     cdiscount_state = fields.Selection(
         CDISCOUNT_STATES,

@@ -11,6 +11,7 @@ from odoo.tools.translate import LazyTranslate
 from octopia import wire
 from octopia.errors import OctopiaError
 
+from .. import compat
 from . import refusal_codes
 from .cdiscount_selections import DOCUMENT_FORMATS, STATE_BY_STATUS
 
@@ -77,6 +78,16 @@ class CdiscountUpload(models.Model):
     error_code = fields.Char(readonly=True, help="Cdiscount's code for the refusal, as sent.")
     error_explanation = fields.Char(
         string="What To Do", compute="_compute_error_explanation", compute_sudo=True
+    )
+    message_id = fields.Many2one(
+        "mail.message",
+        string="Chatter Note",
+        readonly=True,
+        index="btree_not_null",
+        ondelete="set null",
+        copy=False,
+        help="The note of the invoice's chatter that says this file was sent; Cdiscount's "
+        "answer is added to it.",
     )
 
     @api.depends("error_code", "state")
@@ -201,9 +212,14 @@ class CdiscountUpload(models.Model):
         return super().create(vals_list)
 
     def _cdiscount_post_sent_message(self):
-        """One note per upload on its invoice, and the same on its order: two batches."""
+        """One note per upload on its invoice, and the same on its order: two batches. The
+        invoice's note is the upload's: Cdiscount's answer is added to it."""
         bodies = {upload: upload._cdiscount_sent_text() for upload in self}
-        self._cdiscount_log(bodies, attach=len(self) == 1)
+        notes = self._cdiscount_log(bodies, attach=len(self) == 1)
+        note_of = {note.res_id: note for note in notes}
+        for upload in self:
+            if upload.move_id.id in note_of:
+                upload.sudo().message_id = note_of[upload.move_id.id]
 
     def _cdiscount_sent_text(self):
         if self.state == "unknown":
@@ -227,18 +243,20 @@ class CdiscountUpload(models.Model):
             import_id=self.import_id.name,
         )
 
-    def _cdiscount_log(self, bodies, attach=False, on_order=None):
-        """Log {upload: body} on the uploads' invoices and orders (those `on_order` keeps, when
-        given), one batch per model. The sent file goes with the note of an upload sent alone
-        (Odoo logs a batch of notes without attachments); in a batch the note names it, and
-        it is on the invoice."""
+    def _cdiscount_log(self, bodies, attach=False):
+        """Log {upload: body} on the uploads' invoices and orders, one batch per model; returns
+        the invoices' notes. The sent file goes with the note of an upload sent alone (Odoo
+        logs a batch of notes without attachments); in a batch the note names it, and it is
+        on the invoice."""
         attachments = self.attachment_id if attach else None
-        log_notes(self.move_id, {u.move_id.id: body for u, body in bodies.items()}, attachments)
-        with_order = {
-            u: body
-            for u, body in bodies.items()
-            if u.order_id and (on_order is None or on_order(u))
-        }
+        notes = log_notes(
+            self.move_id, {u.move_id.id: body for u, body in bodies.items()}, attachments
+        )
+        self._cdiscount_log_on_orders(bodies)
+        return notes
+
+    def _cdiscount_log_on_orders(self, bodies):
+        with_order = {u: body for u, body in bodies.items() if u.order_id}
         log_notes(self.order_id, {u.order_id.id: body for u, body in with_order.items()})
 
     def _cdiscount_replaces(self):
@@ -247,14 +265,24 @@ class CdiscountUpload(models.Model):
         return "success" in earlier.mapped("state")
 
     def _cdiscount_post_result_message(self):
-        """Say in the invoice's chatter what Cdiscount decided, and in the order's when it
-        refused the invoice: someone has to act. The order shows an accepted invoice in its
-        Cdiscount status (one note fewer per invoice in the status sync)."""
+        """Say in the invoice's chatter what Cdiscount decided: added to the note that said the
+        file was sent (one note per upload, which reads as sent, then accepted or refused),
+        else a note of its own (where the company's audit trail forbids editing an invoice's
+        notes, or the note is gone). A refusal also goes to the order's chatter: someone has
+        to act; the order shows an accepted invoice in its Cdiscount status."""
         decided = self.filtered(lambda u: u.state in ("success", "failure"))
-        decided._cdiscount_log(
-            {upload: upload._cdiscount_result_text() for upload in decided},
-            on_order=lambda upload: upload.state == "failure",
-        )
+        texts = {upload: upload._cdiscount_result_text() for upload in decided}
+        editable = compat.notes_editable(decided.move_id)
+        noted = decided.filtered(lambda u: u.move_id in editable and u._cdiscount_note_is_ours())
+        add_to_notes({upload.message_id: texts[upload] for upload in noted})
+        alone = decided - noted
+        log_notes(alone.move_id, {u.move_id.id: texts[u] for u in alone})
+        refused = decided.filtered(lambda u: u.state == "failure")
+        refused._cdiscount_log_on_orders({u: texts[u] for u in refused})
+
+    def _cdiscount_note_is_ours(self):
+        note = self.message_id.sudo()
+        return note.model == "account.move" and note.res_id == self.move_id.id
 
     def _cdiscount_result_text(self):
         if self.state == "success":
@@ -490,14 +518,37 @@ def log_notes(records, bodies, attachments=None):
     recorded outcome intact; the failure is logged instead. What is pending before the notes
     (the outcome itself) is written first, outside that savepoint: its errors, such as a
     serialization failure, stay the caller's to handle."""
+    notes = records.env["mail.message"]
     if not records:
-        return
+        return notes
     records.env.flush_all()
     try:
         with records.env.cr.savepoint():
-            records._message_log_batch(
+            notes = records._message_log_batch(
                 {record_id: Markup("%s") % body for record_id, body in bodies.items()},
                 attachment_ids=attachments.ids if attachments else False,
             )
     except Exception:
         _logger.warning("Could not log on %s: %s", records, bodies, exc_info=True)
+        notes = records.env["mail.message"]
+    return notes
+
+
+def add_to_notes(additions):
+    """A line added to chatter notes ({mail.message: text}), and like log_notes, never at the
+    cost of what it reports. Written in place: Odoo's message edit marks a note edited by a
+    person, and these notes stay Cdiscount Invoice Upload's own."""
+    if not additions:
+        return
+    env = next(iter(additions)).env
+    env.flush_all()
+    try:
+        with env.cr.savepoint():
+            write_note_lines(additions)
+    except Exception:
+        _logger.warning("Could not add to the notes %s", list(additions.items()), exc_info=True)
+
+
+def write_note_lines(additions):
+    for note, text in additions.items():
+        note.sudo().body = (note.body or Markup()) + Markup("<br/>") + text

@@ -42,6 +42,7 @@ class TestRpcSecurity(CdiscountCommon, HttpCase):
         cls.invoice.action_cdiscount_send()
         cls.upload = cls.invoice.cdiscount_last_upload_id
         cls.imp = cls.upload.import_id
+        cls.foreign_note = cls.env.ref("base.partner_admin").sudo().message_post(body="Not ours")
 
     @classmethod
     def _rpc_user(cls, login, groups, company=None):
@@ -217,6 +218,8 @@ class TestRpcSecurity(CdiscountCommon, HttpCase):
         forgeries = (
             ("cdiscount.upload", "write", self.upload.ids, {"state": "success"}),
             ("cdiscount.upload", "write", self.upload.ids, {"error_message": False}),
+            # the sync adds Cdiscount's answer to this note, as the addon
+            ("cdiscount.upload", "write", self.upload.ids, {"message_id": self.foreign_note.id}),
             ("cdiscount.import", "write", self.imp.ids, {"status": "Success"}),
             ("cdiscount.import", "write", self.imp.ids, {"not_found_count": 0}),
             (
@@ -238,6 +241,7 @@ class TestRpcSecurity(CdiscountCommon, HttpCase):
                 with self.subTest(user=user.login, model=model, method=method, args=args):
                     self.assertRefused(user, model, method, *args)
         self.assertEqual(self.upload.state, "running")
+        self.assertNotEqual(self.upload.message_id, self.foreign_note)
         self.assertTrue(self.upload.attachment_id.exists())
 
     def test_send_queue_cannot_be_forged(self):

@@ -290,6 +290,57 @@ class TestSendAndPrint(CdiscountCommon):
         self.assertIn("Cdiscount refused the invoice", order_body, "someone has to act")
         self.assertIn("does not know this order", refused.cdiscount_error_explanation)
 
+    def test_one_note_per_upload_reads_sent_then_what_cdiscount_decided(self):
+        invoices = self._invoice() | self._invoice()
+        invoices.action_cdiscount_send()
+        notes = invoices.cdiscount_last_upload_id.message_id
+        self.assertEqual(len(notes), 2, "each file of the ZIP has its own note")
+        self.assertEqual(sorted(notes.mapped("res_id")), sorted(invoices.ids))
+        before = self.env["mail.message"].search_count(
+            [("model", "=", "account.move"), ("res_id", "in", invoices.ids)]
+        )
+        self._finish_imports()
+        after = self.env["mail.message"].search_count(
+            [("model", "=", "account.move"), ("res_id", "in", invoices.ids)]
+        )
+        self.assertEqual(after, before, "Cdiscount's answer is added to the upload's note")
+        for note in notes:
+            self.assertIn("Invoice sent to Cdiscount", note.body)
+            self.assertIn("Cdiscount accepted the invoice", note.body)
+            self.assertEqual(note.message_type, "notification", "still a log, no e-mail")
+
+    def test_answer_without_the_upload_note_gets_a_note_of_its_own(self):
+        invoice = self._invoice()
+        invoice.action_cdiscount_send()
+        invoice.cdiscount_last_upload_id.message_id.sudo().unlink()
+        self.assertFalse(invoice.cdiscount_last_upload_id.message_id)
+        self._finish_imports()
+        body = invoice.message_ids[:1].body
+        self.assertIn("Cdiscount accepted the invoice", body)
+        self.assertNotIn("Invoice sent to Cdiscount", body)
+
+    def test_under_an_audit_trail_the_answer_is_a_note_of_its_own(self):
+        invoice = self._invoice()
+        invoice.company_id[compat.audit_trail_field(self.env)] = True
+        invoice.action_cdiscount_send()
+        sent = invoice.cdiscount_last_upload_id.message_id
+        self._finish_imports()
+        self.assertEqual(invoice.cdiscount_state, "success")
+        self.assertNotIn("accepted", sent.body, "Odoo's audit trail forbids editing it")
+        latest = invoice.message_ids[:1]
+        self.assertNotEqual(latest, sent)
+        self.assertIn("Cdiscount accepted the invoice", latest.body)
+
+    def test_failing_note_edit_never_undoes_an_accepted_result(self):
+        invoice = self._invoice()
+        invoice.action_cdiscount_send()
+        module = "odoo.addons.cdiscount_invoice_upload.models.cdiscount_upload"
+        failing = patch(f"{module}.write_note_lines", side_effect=RuntimeError("mail is down"))
+        with failing, self.assertLogs(module, "WARNING"):
+            self._finish_imports()
+        self.assertEqual(invoice.cdiscount_state, "success")
+        self.assertNotIn("accepted", invoice.cdiscount_last_upload_id.message_id.body)
+
     def test_check_status_now_from_the_invoice(self):
         invoice = self._invoice()
         invoice.action_cdiscount_send()
