@@ -1,3 +1,4 @@
+from contextlib import contextmanager
 from functools import partial
 
 from stdnum.fr import siren, tva
@@ -31,13 +32,23 @@ class AccountEdiXmlUblCdiscount(models.AbstractModel):
     def _export_invoice(self, invoice, *args, **kwargs):
         """EXTENDS account_edi_ubl_cii: while one invoice builds, the answers that Odoo's
         builder asks for again and again (a tax category per line and per total, each a
-        query of base.europe; a unit's external id per line) are kept for that invoice only."""
-        outer = self.env.cr.cache.get(MEMO)
+        query of base.europe; a unit's external id per line) are kept for that invoice, or
+        for the batch it is built in (_cdiscount_memo_kept)."""
+        with self._cdiscount_memo_kept():
+            return super()._export_invoice(invoice, *args, **kwargs)
+
+    @contextmanager
+    def _cdiscount_memo_kept(self):
+        """Keep those answers for every invoice built inside, then forget them: one send
+        batch, in which buyers, taxes and units do not change."""
+        if self.env.cr.cache.get(MEMO) is not None:
+            yield
+            return
         self.env.cr.cache[MEMO] = {}
         try:
-            return super()._export_invoice(invoice, *args, **kwargs)
+            yield
         finally:
-            self.env.cr.cache[MEMO] = outer
+            self.env.cr.cache.pop(MEMO, None)
 
     def _cdiscount_memo(self, key, compute):
         memo = self.env.cr.cache.get(MEMO)

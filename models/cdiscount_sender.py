@@ -183,6 +183,13 @@ class CdiscountSender(models.AbstractModel):
     def _prepare(self, moves, account, document_format, replace, result, *, budget=None):
         """{order ref: (move, InvoiceFile)} for the eligible moves; the others are skipped.
         Stops where the budget (if any) allows no more."""
+        with self.env["account.edi.xml.ubl_cdiscount"]._cdiscount_memo_kept():
+            return self._prepare_files(
+                moves, account, document_format, replace, result, budget=budget
+            )
+
+    @api.model
+    def _prepare_files(self, moves, account, document_format, replace, result, *, budget):
         files = {}
         for move in moves:
             if budget is not None:

@@ -214,7 +214,8 @@ class TestUblExport(CdiscountCommon):
 
     def test_tax_questions_are_answered_once_per_invoice(self):
         """Odoo's builder asks a tax's category for every line and total (each answer a query
-        of base.europe): our builder asks once per tax and invoice, and forgets it after."""
+        of base.europe): our builder asks once per tax and invoice, or per buyer and tax in a
+        send batch, and forgets it after."""
         common = AccountEdiCommon  # Odoo's own definition, below ours in the builder's MRO
         asked = next(
             name
@@ -229,6 +230,10 @@ class TestUblExport(CdiscountCommon):
             self.assertEqual(spy.call_count, 2, "20 % and 10 %: once each")
             self._export(other)
             self.assertEqual(spy.call_count, 3, "another invoice asks again")
+            with self.env["account.edi.xml.ubl_cdiscount"]._cdiscount_memo_kept():
+                self._export(invoice)
+                self._export(other)
+            self.assertEqual(spy.call_count, 5, "a send batch asks once per buyer and tax")
         self.assertIsNone(self.env.cr.cache.get("cdiscount_ubl_memo"))
 
     def test_line_discounts(self):
